@@ -1,0 +1,53 @@
+# Every target creates or reuses .venv itself: a fresh clone needs only `make dev` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)/layers/common/python:$(CURDIR)/functions:$(CURDIR)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+PORT ?= 8080
+WORKSPACE ?= demo
+
+.PHONY: venv dev token test test-fast lint format synth openapi bench clean
+
+$(STAMP): requirements.txt layers/common/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+dev: $(STAMP) ## run the whole system locally on 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(BIN)/python -m infrastructure.local
+
+token: $(STAMP) ## print a bearer token for WORKSPACE (comma-separated for several)
+	@$(BIN)/python -m infrastructure.local.tokens $(WORKSPACE)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/common/python functions infrastructure tests app.py
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint ## ruff, mypy, then every test suite
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit tests/integration -q
+
+synth: $(STAMP) ## synthesize the CloudFormation template into cdk.out/ (offline)
+	$(BIN)/python app.py
+
+openapi: $(STAMP) ## regenerate the committed OpenAPI document
+	$(BIN)/python -m infrastructure.openapi
+
+bench: $(STAMP) ## benchmarks (prints a table; not part of the tests)
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf cdk.out .build .local .pytest_cache .mypy_cache .ruff_cache

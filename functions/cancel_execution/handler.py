@@ -1,0 +1,33 @@
+"""POST cancel: the record turns cancelled first (conditionally), then the run is stopped."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from execution_monitor.api import create_resolver, json_response, serve
+from execution_monitor.engine import lifecycle
+from execution_monitor.engine.runner import default_runner
+from execution_monitor.models import ExecutionEnvelope
+from execution_monitor.observability import logger, tracer
+from execution_monitor.params import EXECUTION_ROUTE, ExecutionId, WorkflowId, WorkspaceId
+from execution_monitor.store import default_store
+
+router = Router()
+
+
+@router.post(f"{EXECUTION_ROUTE}/cancel", summary="Cancel an execution (repeating it is harmless)")
+def cancel_execution(
+    workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId
+) -> Response[ExecutionEnvelope]:
+    execution = lifecycle.cancel_execution(default_store(), default_runner(), workspaceId, workflowId, executionId)
+    return json_response(200, ExecutionEnvelope(execution=execution).to_json_dict())
+
+
+app = create_resolver(router)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,32 @@
+"""GET execution: one strongly consistent Query; ETag = version; If-None-Match answers 304."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from execution_monitor import executions
+from execution_monitor.api import create_resolver, execution_response, serve
+from execution_monitor.models import ExecutionEnvelope
+from execution_monitor.observability import logger, tracer
+from execution_monitor.params import EXECUTION_ROUTE, ExecutionId, IfNoneMatch, WorkflowId, WorkspaceId
+from execution_monitor.store import default_store
+
+router = Router()
+
+
+@router.get(EXECUTION_ROUTE, summary="Read an execution with its step results")
+def get_execution(
+    workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId, ifNoneMatch: IfNoneMatch = None
+) -> Response[ExecutionEnvelope]:
+    execution = executions.get_execution(default_store(), workspaceId, workflowId, executionId)
+    return execution_response(execution, ifNoneMatch)
+
+
+app = create_resolver(router)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,38 @@
+"""GET executions: newest first, one index Query per page, optional status filter, opaque cursor."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from execution_monitor import executions
+from execution_monitor.api import create_resolver, json_response, serve
+from execution_monitor.models import ExecutionPage
+from execution_monitor.observability import logger, tracer
+from execution_monitor.params import EXECUTIONS_ROUTE, Cursor, Limit, StatusFilter, WorkflowId, WorkspaceId
+from execution_monitor.store import default_store
+
+router = Router()
+
+
+@router.get(EXECUTIONS_ROUTE, summary="List executions of a workflow, newest first")
+def list_executions(
+    workspaceId: WorkspaceId,
+    workflowId: WorkflowId,
+    limit: Limit = 20,
+    status: StatusFilter = None,
+    cursor: Cursor = None,
+) -> Response[ExecutionPage]:
+    page = executions.list_executions(
+        default_store(), workspaceId, workflowId, limit=limit, status=status, cursor=cursor
+    )
+    return json_response(200, page.to_json_dict())
+
+
+app = create_resolver(router)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,12 @@
+"""EventBridge "Step Functions Execution Status Change" -> settle the record no step settled."""
+
+from typing import Any
+
+from execution_monitor.engine.reconcile import settle_run
+from execution_monitor.observability import logger
+from execution_monitor.store import default_store
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    return {"result": settle_run(default_store(), event.get("detail") or {})}

@@ -1,0 +1,1 @@
+"""Shared code of the Workflow Execution Monitor: models, store, engine, progress, auth, API plumbing."""

@@ -1,0 +1,81 @@
+"""Bearer JWT verification (RS256 against a JWKS) and workspace membership from the token's groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+
+from execution_monitor.errors import NotFound, Unauthorized
+from execution_monitor.settings import get_settings
+
+WORKSPACE_GROUP_PREFIX = "workspace:"
+GROUPS_CLAIM = "cognito:groups"
+CLOCK_SKEW_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    workspaces: frozenset[str]
+
+    def authorizer_context(self) -> dict[str, str]:
+        """What API Gateway carries to the handlers (string values only)."""
+        return {"sub": self.subject, "workspaces": ",".join(sorted(self.workspaces))}
+
+
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # Keys are cached for the life of the container; an unknown kid triggers one refetch.
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a bearer token is required")
+    return token.strip()
+
+
+def verify_token(token: str) -> Principal:
+    settings = get_settings()
+    if not settings.jwt_jwks_url:
+        raise RuntimeError("JWT_JWKS_URL is not set")
+    try:
+        signing_key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token)
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            signing_key.key,
+            algorithms=["RS256"],
+            issuer=settings.jwt_issuer or None,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": ["exp", "sub"], "verify_aud": False},
+        )
+    except jwt.PyJWTError as error:
+        raise Unauthorized("the token is not valid") from error
+    # Cognito access tokens carry client_id, id tokens carry aud: accept the configured one in either.
+    if settings.jwt_audience and settings.jwt_audience not in (claims.get("client_id"), claims.get("aud")):
+        raise Unauthorized("the token is not valid")
+    groups = claims.get(GROUPS_CLAIM) or []
+    workspaces = frozenset(
+        group.removeprefix(WORKSPACE_GROUP_PREFIX)
+        for group in groups
+        if isinstance(group, str) and group.startswith(WORKSPACE_GROUP_PREFIX)
+    )
+    return Principal(subject=str(claims["sub"]), workspaces=workspaces)
+
+
+def principal_from_authorizer(context: dict[str, Any] | None) -> Principal:
+    """The principal the authorizer put in the request context (the only source handlers trust)."""
+    if not context or not context.get("sub"):
+        raise Unauthorized("the request was not authorized")
+    members = str(context.get("workspaces") or "")
+    return Principal(subject=str(context["sub"]), workspaces=frozenset(filter(None, members.split(","))))
+
+
+def require_member(principal: Principal, workspace_id: str) -> None:
+    # Not a 403: a caller outside the workspace must not learn that it exists.
+    if workspace_id not in principal.workspaces:
+        raise NotFound("not found")

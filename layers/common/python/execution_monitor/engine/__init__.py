@@ -1,0 +1,1 @@
+"""The workflow engine: starting, steering and recording executions that Step Functions drives."""

@@ -1,0 +1,49 @@
+"""Starts and stops state-machine runs. One execution may have several runs (retry-step)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from execution_monitor.aws import client
+from execution_monitor.observability import logger
+from execution_monitor.settings import get_settings
+
+
+class Runner(Protocol):
+    def run_arn(self, run_id: str) -> str: ...
+
+    def start(self, run_id: str, payload: dict[str, Any]) -> None: ...
+
+    def stop(self, run_arn: str, cause: str) -> None: ...
+
+
+class StepFunctionsRunner:
+    def __init__(self, client: Any, state_machine_arn: str) -> None:
+        self.client = client
+        self.state_machine_arn = state_machine_arn
+
+    def run_arn(self, run_id: str) -> str:
+        # arn:...:stateMachine:<name> -> arn:...:execution:<name>:<run id>; known before the run starts.
+        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{run_id}"
+
+    def start(self, run_id: str, payload: dict[str, Any]) -> None:
+        try:
+            self.client.start_execution(
+                stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(payload)
+            )
+        except self.client.exceptions.ExecutionAlreadyExists:
+            logger.info("run already started", extra={"run_id": run_id})
+
+    def stop(self, run_arn: str, cause: str) -> None:
+        try:
+            self.client.stop_execution(executionArn=run_arn, error="Cancelled", cause=cause)
+        except self.client.exceptions.ExecutionDoesNotExist:
+            logger.info("run to stop does not exist", extra={"run_arn": run_arn})
+
+
+def default_runner() -> StepFunctionsRunner:
+    settings = get_settings()
+    if not settings.state_machine_arn:
+        raise RuntimeError("STATE_MACHINE_ARN is not set")
+    return StepFunctionsRunner(client("stepfunctions"), settings.state_machine_arn)

@@ -1,0 +1,143 @@
+"""The API contract as pydantic models (camelCase on the wire, snake_case in Python)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from execution_monitor.actions import ActionDefinition
+from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
+
+MAX_ACTIONS = 1000
+
+ExecutionStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+StepStatus = Literal["pending", "running", "completed", "failed", "cancelled", "skipped"]
+TERMINAL_EXECUTION_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+RETRYABLE_EXECUTION_STATUSES: frozenset[str] = frozenset({"failed", "cancelled"})
+CANCELLABLE_EXECUTION_STATUSES: frozenset[str] = frozenset({"pending", "running"})
+
+
+class WorkflowDefinition(ApiModel):
+    """The body of PUT workflow."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    actions: list[ActionDefinition] = Field(min_length=1, max_length=MAX_ACTIONS)
+
+    @field_validator("actions")
+    @classmethod
+    def action_ids_are_unique(cls, actions: list[ActionDefinition]) -> list[ActionDefinition]:
+        seen: set[str] = set()
+        for action in actions:
+            if action.id in seen:
+                raise ValueError(f"duplicate action id '{action.id}'")
+            seen.add(action.id)
+        return actions
+
+
+class Workflow(ApiModel):
+    id: str
+    workspace_id: str
+    name: str
+    description: str | None = None
+    actions: list[dict[str, Any]]
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class StepAttempt(ApiModel):
+    """A finished earlier attempt of a step, kept when the step is retried."""
+
+    attempt: int
+    status: StepStatus
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration: int | None = None
+    error: str | None = None
+
+
+class ActionResult(ApiModel):
+    action_id: str
+    action_type: str
+    name: str | None = None
+    status: StepStatus
+    attempt: int = 0
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration: int | None = None
+    error: str | None = None
+    output: Any = None
+    history: list[StepAttempt] = Field(default_factory=list)
+
+
+class Progress(ApiModel):
+    completed_steps: int
+    failed_steps: int
+    total_steps: int
+    percentage: int
+    estimated_time_remaining: int | None = None
+    estimated_completion_at: str | None = None
+
+
+class ExecutionRun(ApiModel):
+    """One state-machine run of an execution (a retry-step starts another)."""
+
+    run_id: str
+    start_index: int
+    started_at: str
+    execution_arn: str | None = None
+
+
+class Execution(ApiModel):
+    id: str
+    workspace_id: str
+    workflow_id: str
+    workflow_version: int
+    status: ExecutionStatus
+    input: dict[str, Any] = Field(default_factory=dict)
+    started_at: str
+    completed_at: str | None = None
+    updated_at: str
+    duration: int | None = None
+    error: str | None = None
+    retry_of: str | None = None
+    retried_by: str | None = None
+    version: int
+    can_cancel: bool
+    can_retry: bool
+    progress: Progress
+    runs: list[ExecutionRun] = Field(default_factory=list)
+    action_results: list[ActionResult] | None = None
+
+
+class WorkflowEnvelope(ApiModel):
+    workflow: Workflow
+
+
+class ExecutionEnvelope(ApiModel):
+    execution: Execution
+
+
+class ExecutionPage(ApiModel):
+    executions: list[Execution]
+    next_cursor: str | None = None
+
+
+class StartExecutionRequest(ApiModel):
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class RetryStepRequest(ApiModel):
+    action_id: Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorDetail

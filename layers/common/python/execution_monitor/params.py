@@ -1,0 +1,26 @@
+"""Typed, validated request parameters shared by the handlers (they also document the OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+
+from execution_monitor.api_model import IDENTIFIER_PATTERN
+from execution_monitor.models import ExecutionStatus
+
+WORKFLOW_ROUTE = "/api/workspaces/<workspaceId>/workflows/<workflowId>"
+EXECUTIONS_ROUTE = f"{WORKFLOW_ROUTE}/executions"
+EXECUTION_ROUTE = f"{EXECUTIONS_ROUTE}/<executionId>"
+
+WorkspaceId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Workspace id")]
+WorkflowId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Workflow id")]
+ExecutionId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Execution id")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+StatusFilter = Annotated[ExecutionStatus | None, Query(description="Only executions in this status")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="nextCursor of the previous page")]
+IfNoneMatch = Annotated[str | None, Header(alias="if-none-match", description="ETag of a cached copy")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="idempotency-key", max_length=128, pattern=r"^[\x21-\x7e]+$", description="Repeat-safe key"),
+]

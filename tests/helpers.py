@@ -1,0 +1,77 @@
+"""Builders shared by tests: API Gateway REST proxy events and a fake Lambda context."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from infrastructure.routes import ROUTES, Route
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def route_for(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    for route in ROUTES:
+        pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path) + "$"
+        matched = re.match(pattern, path)
+        if matched and route.method == method:
+            return route, matched.groupdict()
+    raise LookupError(f"no route for {method} {path}")
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    workspaces: tuple[str, ...] | None = ("ws1",),
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A REST proxy event as API Gateway sends it after the authorizer allowed the caller."""
+    route, path_parameters = route_for(method, path)
+    raw_body = body if isinstance(body, str) or body is None else json.dumps(body)
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    authorizer = None if workspaces is None else {"sub": "user-1", "workspaces": ",".join(workspaces)}
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "path": path,
+            "stage": "test",
+            "requestId": str(uuid.uuid4()),
+            "authorizer": authorizer,
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+
+
+def call(handler_module: Any, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    response = handler_module.lambda_handler(event, LambdaContext())
+    body = response.get("body") or ""
+    headers = {name.lower(): value for name, value in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name.lower(), values[-1])
+    return response["statusCode"], headers, json.loads(body) if body else None
