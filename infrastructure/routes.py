@@ -24,7 +24,14 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", WORKFLOW_PATH, "put_workflow"),
     Route("GET", WORKFLOW_PATH, "get_workflow"),
     Route("GET", EXECUTIONS_PATH, "list_executions"),
+    Route("POST", EXECUTIONS_PATH, "start_execution"),
     Route("GET", EXECUTION_PATH, "get_execution"),
+    Route("POST", f"{EXECUTION_PATH}/cancel", "cancel_execution"),
+    Route("POST", f"{EXECUTION_PATH}/retry", "retry_execution"),
+    Route("POST", f"{EXECUTION_PATH}/retry-step", "retry_step"),
 )
 
 AUTHORIZER_FUNCTION = "authorize"
+# Functions that no route calls: the engine's task and the run reconciler.
+ENGINE_FUNCTION = "run_action"
+RECONCILER_FUNCTION = "reconcile_execution"

@@ -21,7 +21,7 @@ def cancel_execution(
     workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId
 ) -> Response[ExecutionEnvelope]:
     execution = lifecycle.cancel_execution(default_store(), default_runner(), workspaceId, workflowId, executionId)
-    return json_response(200, ExecutionEnvelope(execution=execution).to_json_dict())
+    return json_response(200, ExecutionEnvelope(execution=execution))
 
 
 app = create_resolver(router)

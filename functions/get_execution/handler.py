@@ -15,10 +15,17 @@ from execution_monitor.store import default_store
 router = Router()
 
 
-@router.get(EXECUTION_ROUTE, summary="Read an execution with its step results")
+@router.get(
+    EXECUTION_ROUTE,
+    summary="Read an execution with its step results",
+    responses={
+        200: {"description": "The execution", "content": {"application/json": {"model": ExecutionEnvelope}}},
+        304: {"description": "Not modified since the ETag given in If-None-Match"},
+    },
+)
 def get_execution(
     workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId, ifNoneMatch: IfNoneMatch = None
-) -> Response[ExecutionEnvelope]:
+) -> Response[Any]:
     execution = executions.get_execution(default_store(), workspaceId, workflowId, executionId)
     return execution_response(execution, ifNoneMatch)
 

@@ -18,7 +18,7 @@ router = Router()
 @router.get(WORKFLOW_ROUTE, summary="Read a workflow definition")
 def get_workflow(workspaceId: WorkspaceId, workflowId: WorkflowId) -> Response[WorkflowEnvelope]:
     workflow = workflows.get_workflow(default_store(), workspaceId, workflowId)
-    return json_response(200, WorkflowEnvelope(workflow=workflow).to_json_dict())
+    return json_response(200, WorkflowEnvelope(workflow=workflow))
 
 
 app = create_resolver(router)

@@ -26,7 +26,7 @@ def list_executions(
     page = executions.list_executions(
         default_store(), workspaceId, workflowId, limit=limit, status=status, cursor=cursor
     )
-    return json_response(200, page.to_json_dict())
+    return json_response(200, page)
 
 
 app = create_resolver(router)

@@ -21,7 +21,7 @@ def put_workflow(
     workspaceId: WorkspaceId, workflowId: WorkflowId, definition: Annotated[WorkflowDefinition, Body()]
 ) -> Response[WorkflowEnvelope]:
     workflow = workflows.save_workflow(default_store(), workspaceId, workflowId, definition)
-    return json_response(200, WorkflowEnvelope(workflow=workflow).to_json_dict())
+    return json_response(200, WorkflowEnvelope(workflow=workflow))
 
 
 app = create_resolver(router)

@@ -21,7 +21,7 @@ def retry_execution(
     workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId
 ) -> Response[ExecutionEnvelope]:
     execution = lifecycle.retry_execution(default_store(), default_runner(), workspaceId, workflowId, executionId)
-    return json_response(201, ExecutionEnvelope(execution=execution).to_json_dict())
+    return json_response(201, ExecutionEnvelope(execution=execution))
 
 
 app = create_resolver(router)

@@ -27,7 +27,7 @@ def retry_step(
     execution = lifecycle.retry_step(
         default_store(), default_runner(), workspaceId, workflowId, executionId, request.action_id
     )
-    return json_response(202, ExecutionEnvelope(execution=execution).to_json_dict())
+    return json_response(202, ExecutionEnvelope(execution=execution))
 
 
 app = create_resolver(router)

@@ -29,7 +29,7 @@ def start_execution(
     workflow = workflows.get_workflow(store, workspaceId, workflowId)
     execution_input = request.input if request else {}
     execution, _ = lifecycle.start_execution(store, default_runner(), workflow, execution_input, idempotencyKey)
-    return json_response(202, ExecutionEnvelope(execution=execution).to_json_dict())
+    return json_response(202, ExecutionEnvelope(execution=execution))
 
 
 app = create_resolver(router)

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from execution_monitor.actions.delay import DelayAction
 from execution_monitor.actions.http_request import HttpRequestAction
 from execution_monitor.actions.send_message import SendMessageAction
+from execution_monitor.api_model import ApiModel
 from execution_monitor.auth import principal_from_authorizer, require_member
 from execution_monitor.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES, Execution, ExecutionEnvelope
@@ -37,8 +38,9 @@ def error_response(error: DomainError) -> Response[str]:
     return Response(status_code=error.status_code, content_type=JSON, body=error_body(error))
 
 
-def json_response(status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
-    return Response(status_code=status_code, content_type=JSON, body=json.dumps(body), headers=headers)
+def json_response(status_code: int, body: ApiModel, headers: dict[str, str] | None = None) -> Response[Any]:
+    """A JSON response whose model Powertools validates against the route's declared type."""
+    return Response(status_code=status_code, content_type=JSON, body=body, headers=headers)
 
 
 def _location(raw: tuple[Any, ...]) -> list[Any]:
@@ -135,4 +137,7 @@ def execution_response(execution: Execution, if_none_match: str | None = None) -
     headers = {"ETag": tag, "Cache-Control": cache}
     if _matches(if_none_match, tag):
         return Response(status_code=304, headers=headers, body="")
-    return json_response(200, ExecutionEnvelope(execution=execution).to_json_dict(), headers)
+    # A 304 has no body, so this route declares its responses instead of a validated return type.
+    return Response(
+        status_code=200, content_type=JSON, body=ExecutionEnvelope(execution=execution).to_json_dict(), headers=headers
+    )

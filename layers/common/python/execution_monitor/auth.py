@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import jwt
 
@@ -32,6 +35,22 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
+@lru_cache(maxsize=4)
+def _local_key_set(url: str) -> jwt.PyJWKSet:
+    # The local runtime keeps its JWKS in a file (PyJWKClient only fetches over HTTP).
+    return jwt.PyJWKSet.from_json(Path(url2pathname(urlsplit(url).path)).read_text())
+
+
+def _signing_key(token: str, url: str) -> jwt.PyJWK:
+    if not url.startswith("file://"):
+        return _jwks_client(url).get_signing_key_from_jwt(token)
+    kid = jwt.get_unverified_header(token).get("kid")
+    try:
+        return _local_key_set(url)[str(kid)]
+    except KeyError as error:
+        raise jwt.InvalidKeyError(f"unknown key id {kid}") from error
+
+
 def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -44,7 +63,7 @@ def verify_token(token: str) -> Principal:
     if not settings.jwt_jwks_url:
         raise RuntimeError("JWT_JWKS_URL is not set")
     try:
-        signing_key = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token)
+        signing_key = _signing_key(token, settings.jwt_jwks_url)
         claims: dict[str, Any] = jwt.decode(
             token,
             signing_key.key,

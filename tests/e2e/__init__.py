@@ -1,0 +1,1 @@
+"""End-to-end tests: the local runtime (`make dev`) over real HTTP."""

@@ -1,0 +1,86 @@
+"""One `python -m infrastructure.local` (what `make dev` runs) per test session, driven over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infrastructure.local import tokens
+from tests.e2e.support import IMPORT_ROOTS, REPO_ROOT
+
+STARTUP_TIMEOUT_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the local runtime exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the local runtime was not healthy within {STARTUP_TIMEOUT_SECONDS}s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("local-runtime") / "output.log"
+    python_path = os.pathsep.join([*map(str, IMPORT_ROOTS), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PORT": str(port), "PYTHONPATH": python_path.rstrip(os.pathsep)}
+    # Output goes to a file, not a pipe: nobody reads a pipe while tests run, and a full one blocks.
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infrastructure.local"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="session")
+def http(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def token_for() -> Callable[..., str]:
+    """`make token` in-process: tokens.mint_token([...workspaces], **options)."""
+    return tokens.mint_token

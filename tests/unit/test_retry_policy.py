@@ -1,0 +1,11 @@
+from execution_monitor.actions.base import RetryPolicy
+
+
+def test_given_backoff_then_waits_grow_geometrically_from_the_interval() -> None:
+    policy = RetryPolicy(max_attempts=4, interval_seconds=2, backoff_rate=3)
+    assert [policy.wait_before(attempt) for attempt in (2, 3, 4)] == [2, 6, 18]
+
+
+def test_given_a_fractional_interval_then_the_wait_rounds_up_to_whole_seconds() -> None:
+    assert RetryPolicy(interval_seconds=0.2).wait_before(2) == 1
+    assert RetryPolicy(interval_seconds=0).wait_before(2) == 0
