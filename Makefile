@@ -20,7 +20,8 @@ $(STAMP): requirements.txt layers/common/requirements.txt
 venv: $(STAMP)
 
 dev: $(STAMP) ## run the whole system locally on 127.0.0.1:$(PORT)
-	PORT=$(PORT) $(BIN)/python -m infrastructure.local
+	@# exec: make's child is python itself, so a SIGTERM sent to make reaches it (dash would not forward it)
+	PORT=$(PORT) exec $(BIN)/python -m infrastructure.local
 
 token: $(STAMP) ## print a bearer token for WORKSPACE (comma-separated for several)
 	@$(BIN)/python -m infrastructure.local.tokens $(WORKSPACE)

@@ -43,13 +43,15 @@ class InvocationContext:
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     folder = HANDLERS.get(self.function_name)
     if folder is None:
-        return _original_invoke(self, event)  # type: ignore[no-any-return]
+        return _original_invoke(self, event)
     handler = importlib.import_module(f"{folder}.handler").lambda_handler
     payload = json.loads(event) if isinstance(event, str | bytes) else event
-    context = InvocationContext(self.function_name, int(self.timeout or 60), invoked_function_arn=self.function_arn)
+    context = InvocationContext(
+        self.function_name, int(self.timeout or 60), invoked_function_arn=self.function_arn
+    )
     try:
         return json.dumps(handler(payload, context)), False, ""
-    except Exception as error:  # noqa: BLE001 - becomes a Lambda error payload, as in AWS
+    except Exception as error:
         return json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}), True, ""
 
 

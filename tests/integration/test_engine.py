@@ -13,15 +13,15 @@ from typing import Any
 
 import boto3
 import pytest
+
 from cancel_execution import handler as cancel_execution
+from execution_monitor.models import Execution
+from execution_monitor.store.dynamodb import DynamoStore
+from infrastructure.local.engine import STATE_MACHINE_NAME
 from reconcile_execution import handler as reconcile_execution
 from retry_execution import handler as retry_execution
 from retry_step import handler as retry_step
 from start_execution import handler as start_execution
-
-from execution_monitor.models import Execution
-from execution_monitor.store.dynamodb import DynamoStore
-from infrastructure.local.engine import STATE_MACHINE_NAME
 from tests.helpers import LambdaContext, api_event, call
 from tests.integration.loopback import Loopback, loopback_server
 
@@ -56,13 +56,17 @@ def put(store: DynamoStore, actions: list[dict[str, Any]]) -> None:
 
 
 def start(body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    status, _, response = call(start_execution, api_event("POST", f"{BASE}/executions", body=body, headers=headers))
+    status, _, response = call(
+        start_execution, api_event("POST", f"{BASE}/executions", body=body, headers=headers)
+    )
     assert status == 202, response
     return dict(response["execution"])
 
 
 def post(handler: Any, execution_id: str, verb: str, body: Any = None) -> tuple[int, dict[str, Any]]:
-    status, _, response = call(handler, api_event("POST", f"{BASE}/executions/{execution_id}/{verb}", body=body))
+    status, _, response = call(
+        handler, api_event("POST", f"{BASE}/executions/{execution_id}/{verb}", body=body)
+    )
     return status, response
 
 
@@ -105,9 +109,17 @@ def test_given_three_action_types_when_started_then_every_step_completes_with_ou
     put(
         store,
         [
-            {"id": "notify", "type": "send_message", "params": {"queueUrl": queue, "message": {"order": "{{input.order}}"}}},
+            {
+                "id": "notify",
+                "type": "send_message",
+                "params": {"queueUrl": queue, "message": {"order": "{{input.order}}"}},
+            },
             {"id": "pause", "type": "delay", "params": {"seconds": 1}},
-            {"id": "call", "type": "http_request", "params": {"url": server.url + "/orders/{{input.order}}?m={{steps.notify.output.messageId}}"}},
+            {
+                "id": "call",
+                "type": "http_request",
+                "params": {"url": server.url + "/orders/{{input.order}}?m={{steps.notify.output.messageId}}"},
+            },
         ],
     )
     started = start({"input": {"order": 7}})
@@ -123,7 +135,9 @@ def test_given_three_action_types_when_started_then_every_step_completes_with_ou
     assert server.hits == [f"/orders/7?m={message_id}"]
     assert step(execution, "call").output["body"] == {"path": f"/orders/7?m={message_id}", "status": 200}
     assert 900 <= step(execution, "pause").duration <= 3000
-    assert all(result.attempt == 1 and result.status == "completed" for result in execution.action_results or [])
+    assert all(
+        result.attempt == 1 and result.status == "completed" for result in execution.action_results or []
+    )
 
 
 def test_given_a_failing_step_then_the_execution_fails_with_its_error_and_later_steps_are_skipped(
@@ -153,8 +167,14 @@ def test_given_a_retry_policy_then_the_action_is_retried_with_each_failure_kept_
     server.statuses = [500, 502]
     put(
         store,
-        [{"id": "call", "type": "http_request", "params": {"url": server.url + "/flaky"},
-          "retry": {"maxAttempts": 3, "intervalSeconds": 0, "backoffRate": 1}}],
+        [
+            {
+                "id": "call",
+                "type": "http_request",
+                "params": {"url": server.url + "/flaky"},
+                "retry": {"maxAttempts": 3, "intervalSeconds": 0, "backoffRate": 1},
+            }
+        ],
     )
     execution = wait_for(store, start()["id"], finished)
 
@@ -196,7 +216,9 @@ def test_given_a_failed_step_when_retried_then_earlier_steps_are_not_rerun_and_t
     assert sorted(messages_in(queue)) == ["after", "once"]
     retried = step(execution, "call")
     assert retried.attempt == 2
-    assert [(h.attempt, h.error) for h in retried.history] == [(1, "GET 127.0.0.1 answered HTTP 500 (expected 2xx)")]
+    assert [(h.attempt, h.error) for h in retried.history] == [
+        (1, "GET 127.0.0.1 answered HTTP 500 (expected 2xx)")
+    ]
     assert len(server.hits) == 2
     assert [run.start_index for run in execution.runs] == [0, 1]
 
@@ -328,7 +350,9 @@ def test_given_a_running_execution_then_retry_step_is_409(store: DynamoStore) ->
 
 
 def test_given_an_unknown_workflow_then_starting_it_is_404(store: DynamoStore, engine: str) -> None:
-    status, _, body = call(start_execution, api_event("POST", "/api/workspaces/ws1/workflows/ghost/executions"))
+    status, _, body = call(
+        start_execution, api_event("POST", "/api/workspaces/ws1/workflows/ghost/executions")
+    )
     assert (status, body["error"]["code"]) == (404, "not_found")
 
 
@@ -341,7 +365,9 @@ def test_given_an_idempotency_key_then_a_repeat_returns_the_same_execution_and_a
     assert again["id"] == first["id"]
     status, _, body = call(
         start_execution,
-        api_event("POST", f"{BASE}/executions", body={"input": {"a": 2}}, headers={"Idempotency-Key": "order-7"}),
+        api_event(
+            "POST", f"{BASE}/executions", body={"input": {"a": 2}}, headers={"Idempotency-Key": "order-7"}
+        ),
     )
     assert (status, body["error"]["code"]) == (409, "conflict")
     wait_for(store, first["id"], finished)
@@ -349,12 +375,20 @@ def test_given_an_idempotency_key_then_a_repeat_returns_the_same_execution_and_a
 
 
 def status_change(execution_id: str, run_id: str, status: str, **extra: Any) -> dict[str, Any]:
-    run_input = {"execution": {"workspaceId": "ws1", "workflowId": "wf1", "executionId": execution_id, "runId": run_id}}
+    run_input = {
+        "execution": {"workspaceId": "ws1", "workflowId": "wf1", "executionId": execution_id, "runId": run_id}
+    }
     arn = f"arn:aws:states:us-east-1:123456789012:execution:{STATE_MACHINE_NAME}:{run_id}"
     return {
         "source": "aws.states",
         "detail-type": "Step Functions Execution Status Change",
-        "detail": {"executionArn": arn, "name": run_id, "status": status, "input": json.dumps(run_input), **extra},
+        "detail": {
+            "executionArn": arn,
+            "name": run_id,
+            "status": status,
+            "input": json.dumps(run_input),
+            **extra,
+        },
     }
 
 
@@ -364,14 +398,18 @@ def test_given_a_run_that_timed_out_unrecorded_then_the_reconciler_fails_the_exe
     put(store, [{"id": "pause", "type": "delay", "params": {"seconds": 2}}])
     execution_id = start()["id"]
     running = wait_for(store, execution_id, lambda e: e.status == "running")
-    boto3.client("stepfunctions").stop_execution(executionArn=running.runs[0].execution_arn)  # type: ignore[arg-type]
+    boto3.client("stepfunctions").stop_execution(executionArn=running.runs[0].execution_arn)
     event = status_change(execution_id, running.runs[0].run_id, "TIMED_OUT", error="States.Timeout")
 
     result = reconcile_execution.lambda_handler(event, LambdaContext())
 
     assert result == {"result": "settled:failed"}
     settled = store.get_execution("ws1", execution_id)
-    assert settled is not None and settled.status == "failed" and settled.error == "run timed out: States.Timeout"
+    assert (
+        settled is not None
+        and settled.status == "failed"
+        and settled.error == "run timed out: States.Timeout"
+    )
     assert step(settled, "pause").status == "failed"
     again = reconcile_execution.lambda_handler(event, LambdaContext())
     assert again == {"result": "ignored: already settled or superseded"}
@@ -386,3 +424,24 @@ def test_given_a_superseded_run_then_the_reconciler_leaves_the_execution_alone(
     assert reconcile_execution.lambda_handler(event, LambdaContext()) == {
         "result": "ignored: already settled or superseded"
     }
+
+
+def test_given_a_run_stopped_outside_the_api_then_the_local_run_watcher_settles_the_execution(
+    store: DynamoStore, engine: str
+) -> None:
+    from infrastructure.local.run_watcher import RunWatcher
+
+    put(store, [{"id": "pause", "type": "delay", "params": {"seconds": 3}}])
+    execution_id = start()["id"]
+    running = wait_for(store, execution_id, lambda e: step(e, "pause").status == "running")
+    sfn = boto3.client("stepfunctions")
+    sfn.stop_execution(executionArn=running.runs[0].execution_arn)
+    runs_settled(engine, 1)
+
+    delivered = RunWatcher(sfn, engine).poll_once()
+
+    settled = store.get_execution("ws1", execution_id)
+    assert delivered == 1
+    assert settled is not None and settled.status in ("cancelled", "failed")  # ABORTED in AWS, FAILED in moto
+    assert settled.error is None or settled.error.startswith("run ")
+    assert not settled.can_cancel

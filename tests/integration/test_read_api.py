@@ -3,14 +3,14 @@
 from typing import Any
 
 import pytest
-from get_execution import handler as get_execution
-from get_workflow import handler as get_workflow
-from list_executions import handler as list_executions
-from put_workflow import handler as put_workflow
 
 from execution_monitor.engine import lifecycle
 from execution_monitor.models import Workflow
 from execution_monitor.store.dynamodb import DynamoStore
+from get_execution import handler as get_execution
+from get_workflow import handler as get_workflow
+from list_executions import handler as list_executions
+from put_workflow import handler as put_workflow
 from tests.helpers import api_event, call
 from tests.integration.conftest import RequestCounter
 
@@ -49,7 +49,9 @@ def start(store: DynamoStore, workflow: Workflow) -> str:
     return execution.id
 
 
-def test_given_a_workflow_is_put_twice_then_its_version_increments_and_it_reads_back(workflow: Workflow) -> None:
+def test_given_a_workflow_is_put_twice_then_its_version_increments_and_it_reads_back(
+    workflow: Workflow,
+) -> None:
     assert workflow.version == 1
     status, _, body = call(put_workflow, api_event("PUT", BASE, body={**DEFINITION, "name": "renamed"}))
     assert (status, body["workflow"]["version"], body["workflow"]["name"]) == (200, 2, "renamed")
@@ -76,8 +78,12 @@ def test_given_an_execution_when_read_then_it_costs_exactly_one_dynamodb_request
     assert execution["status"] == "pending"
     assert [step["actionId"] for step in execution["actionResults"]] == ["wait", "notify"]
     assert execution["progress"] == {
-        "completedSteps": 0, "failedSteps": 0, "totalSteps": 2, "percentage": 0,
-        "estimatedTimeRemaining": None, "estimatedCompletionAt": None,
+        "completedSteps": 0,
+        "failedSteps": 0,
+        "totalSteps": 2,
+        "percentage": 0,
+        "estimatedTimeRemaining": None,
+        "estimatedCompletionAt": None,
     }
     assert headers["etag"] == f'"{execution["version"]}"'
     assert headers["cache-control"] == "no-cache"
@@ -89,7 +95,9 @@ def test_given_the_current_etag_then_the_read_answers_304_without_a_body(
     execution_id = start(store, workflow)
     path = f"{BASE}/executions/{execution_id}"
     _, headers, _ = call(get_execution, api_event("GET", path))
-    status, again, body = call(get_execution, api_event("GET", path, headers={"If-None-Match": headers["etag"]}))
+    status, again, body = call(
+        get_execution, api_event("GET", path, headers={"If-None-Match": headers["etag"]})
+    )
     assert (status, body, again["etag"]) == (304, None, headers["etag"])
     status, _, _ = call(get_execution, api_event("GET", path, headers={"If-None-Match": '"0"'}))
     assert status == 200
@@ -99,7 +107,9 @@ def test_given_an_execution_of_another_workflow_then_it_is_not_found_under_this_
     store: DynamoStore, workflow: Workflow
 ) -> None:
     execution_id = start(store, workflow)
-    status, _, _ = call(get_execution, api_event("GET", f"/api/workspaces/ws1/workflows/other/executions/{execution_id}"))
+    status, _, _ = call(
+        get_execution, api_event("GET", f"/api/workspaces/ws1/workflows/other/executions/{execution_id}")
+    )
     assert status == 404
 
 
@@ -130,9 +140,13 @@ def test_given_a_status_filter_then_only_matching_executions_are_listed(
     store: DynamoStore, workflow: Workflow
 ) -> None:
     pending = start(store, workflow)
-    status, _, body = call(list_executions, api_event("GET", f"{BASE}/executions", query={"status": "pending"}))
+    status, _, body = call(
+        list_executions, api_event("GET", f"{BASE}/executions", query={"status": "pending"})
+    )
     assert [e["id"] for e in body["executions"]] == [pending]
-    status, _, body = call(list_executions, api_event("GET", f"{BASE}/executions", query={"status": "failed"}))
+    status, _, body = call(
+        list_executions, api_event("GET", f"{BASE}/executions", query={"status": "failed"})
+    )
     assert (status, body) == (200, {"executions": [], "nextCursor": None})
 
 
@@ -146,12 +160,17 @@ def test_given_bad_list_parameters_then_422(store: DynamoStore, query: dict[str,
     assert body["error"]["code"] == "validation_error"
 
 
-def test_given_a_cursor_from_another_workspace_then_it_is_refused(store: DynamoStore, workflow: Workflow) -> None:
+def test_given_a_cursor_from_another_workspace_then_it_is_refused(
+    store: DynamoStore, workflow: Workflow
+) -> None:
     for _ in range(2):
         start(store, workflow)
     _, _, body = call(list_executions, api_event("GET", f"{BASE}/executions", query={"limit": "1"}))
     foreign = api_event(
-        "GET", "/api/workspaces/ws2/workflows/wf1/executions", query={"cursor": body["nextCursor"]}, workspaces=("ws2",)
+        "GET",
+        "/api/workspaces/ws2/workflows/wf1/executions",
+        query={"cursor": body["nextCursor"]},
+        workspaces=("ws2",),
     )
     status, _, _ = call(list_executions, foreign)
     assert status == 422

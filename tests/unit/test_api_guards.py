@@ -3,10 +3,10 @@
 import json
 
 import pytest
-from put_workflow import handler as put_workflow
-from retry_step import handler as retry_step
 
 from execution_monitor.settings import DEFAULT_MAX_REQUEST_BYTES
+from put_workflow import handler as put_workflow
+from retry_step import handler as retry_step
 from tests.helpers import api_event, call
 
 WORKFLOW = "/api/workspaces/ws1/workflows/wf1"

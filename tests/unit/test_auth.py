@@ -8,9 +8,9 @@ from typing import Any
 
 import jwt
 import pytest
-from authorize import handler as authorizer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from authorize import handler as authorizer
 from execution_monitor.auth import principal_from_authorizer, require_member, verify_token
 from execution_monitor.errors import NotFound, Unauthorized
 from execution_monitor.settings import get_settings
@@ -24,7 +24,9 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/GET/api/wor
 def sign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}))
+    (tmp_path / "jwks.json").write_text(
+        json.dumps({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
+    )
     monkeypatch.setenv("JWT_JWKS_URL", (tmp_path / "jwks.json").as_uri())
     monkeypatch.setenv("JWT_ISSUER", ISSUER)
     get_settings.cache_clear()
@@ -55,20 +57,31 @@ def test_given_a_valid_token_then_its_workspace_groups_become_memberships(sign: 
     ],
     ids=["expired", "wrong-issuer", "foreign-key", "tampered-signature", "garbage"],
 )
-def test_given_a_bad_token_then_it_is_unauthorized(sign: Callable[..., str], tamper: Callable[..., str]) -> None:
+def test_given_a_bad_token_then_it_is_unauthorized(
+    sign: Callable[..., str], tamper: Callable[..., str]
+) -> None:
     with pytest.raises(Unauthorized):
         verify_token(tamper(sign))
 
 
 def test_given_an_hs256_token_signed_with_the_public_key_then_it_is_refused(sign: Callable[..., str]) -> None:
-    forged = jwt.encode({"sub": "x", "exp": int(time.time()) + 60}, "s" * 32, algorithm="HS256", headers={"kid": "k1"})
+    forged = jwt.encode(
+        {"sub": "x", "exp": int(time.time()) + 60}, "s" * 32, algorithm="HS256", headers={"kid": "k1"}
+    )
     with pytest.raises(Unauthorized):
         verify_token(forged)
 
 
-def authorizer_event(resource: str, headers: dict[str, str], query: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"type": "REQUEST", "methodArn": METHOD_ARN, "resource": resource, "headers": headers,
-            "queryStringParameters": query}
+def authorizer_event(
+    resource: str, headers: dict[str, str], query: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "resource": resource,
+        "headers": headers,
+        "queryStringParameters": query,
+    }
 
 
 def test_given_a_bearer_header_then_the_authorizer_allows_the_stage_and_passes_memberships(
@@ -77,13 +90,18 @@ def test_given_a_bearer_header_then_the_authorizer_allows_the_stage_and_passes_m
     result = authorizer.lambda_handler(
         authorizer_event("/api/x", {"Authorization": f"Bearer {sign()}"}), LambdaContext()
     )
-    assert result["policyDocument"]["Statement"][0]["Resource"] == "arn:aws:execute-api:us-east-1:123456789012:api123/prod/*"
+    assert (
+        result["policyDocument"]["Statement"][0]["Resource"]
+        == "arn:aws:execute-api:us-east-1:123456789012:api123/prod/*"
+    )
     assert result["context"] == {"sub": "u1", "workspaces": "a"}
 
 
 def test_given_a_query_token_then_only_the_stream_route_accepts_it(sign: Callable[..., str]) -> None:
     query = {"access_token": sign()}
-    stream = authorizer.lambda_handler(authorizer_event("/api/e/{executionId}/stream", {}, query), LambdaContext())
+    stream = authorizer.lambda_handler(
+        authorizer_event("/api/e/{executionId}/stream", {}, query), LambdaContext()
+    )
     assert stream["principalId"] == "u1"
     with pytest.raises(Exception, match="Unauthorized"):
         authorizer.lambda_handler(authorizer_event("/api/e/{executionId}", {}, query), LambdaContext())

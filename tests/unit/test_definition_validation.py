@@ -12,7 +12,7 @@ def delay(action_id: str, seconds: Any = 1) -> dict[str, Any]:
     return {"id": action_id, "type": "delay", "params": {"seconds": seconds}}
 
 
-def errors_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+def errors_of(body: dict[str, Any]) -> list[Any]:
     with pytest.raises(ValidationError) as raised:
         WorkflowDefinition.model_validate(body)
     return raised.value.errors()
@@ -23,8 +23,16 @@ def test_given_every_action_type_when_validated_then_params_are_normalised() -> 
         {
             "name": "all types",
             "actions": [
-                {"id": "notify", "type": "send_message", "params": {"queueUrl": "https://q", "message": {"a": 1}}},
-                {"id": "call", "type": "http_request", "params": {"url": "https://example.com/{{input.path}}"}},
+                {
+                    "id": "notify",
+                    "type": "send_message",
+                    "params": {"queueUrl": "https://q", "message": {"a": 1}},
+                },
+                {
+                    "id": "call",
+                    "type": "http_request",
+                    "params": {"url": "https://example.com/{{input.path}}"},
+                },
                 delay("wait", 5),
             ],
         }
@@ -49,7 +57,16 @@ def test_given_every_action_type_when_validated_then_params_are_normalised() -> 
         ({"name": "x", "actions": [delay(f"a{i}") for i in range(MAX_ACTIONS + 1)]}, ("actions",)),
         ({"actions": [delay("a")]}, ("name",)),
     ],
-    ids=["no-actions", "duplicate-ids", "unknown-type", "bad-id", "negative-delay", "too-long", "too-many", "no-name"],
+    ids=[
+        "no-actions",
+        "duplicate-ids",
+        "unknown-type",
+        "bad-id",
+        "negative-delay",
+        "too-long",
+        "too-many",
+        "no-name",
+    ],
 )
 def test_given_an_invalid_definition_when_validated_then_the_error_names_the_field(
     body: dict[str, Any], location: tuple[Any, ...]

@@ -21,7 +21,11 @@ def test_given_embedded_references_then_they_are_interpolated_as_text() -> None:
 
 
 def test_given_nested_params_then_every_string_is_resolved() -> None:
-    params = {"url": "https://x/{{input.user.id}}", "body": {"auth": "{{steps.fetch.output.body.token}}"}, "n": 3}
+    params = {
+        "url": "https://x/{{input.user.id}}",
+        "body": {"auth": "{{steps.fetch.output.body.token}}"},
+        "n": 3,
+    }
     assert resolve(params, CONTEXT) == {"url": "https://x/42", "body": {"auth": "t-1"}, "n": 3}
 
 

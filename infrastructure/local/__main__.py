@@ -1,0 +1,93 @@
+"""`python -m infrastructure.local` (what `make dev` runs): the whole system on 127.0.0.1:$PORT.
+
+Order: bind the port (fail fast if taken), start moto + table + seed, print how to call it, then
+serve. Ctrl-C or SIGTERM stops uvicorn, then everything the runtime started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from types import FrameType
+
+import uvicorn
+
+from infrastructure.local import tokens
+from infrastructure.local.gateway import Gateway
+from infrastructure.local.runtime import LocalRuntime
+from infrastructure.local.seed import DEMO_WORKFLOW, DEMO_WORKSPACE
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as failure:
+        sock.close()
+        sys.exit(f"cannot listen on {HOST}:{port} ({failure.strerror}); try PORT=<another port> make dev")
+    sock.listen(128)  # connections wait in the backlog until uvicorn serves; /health then answers
+    return sock
+
+
+def _banner(base_url: str) -> str:
+    token = tokens.mint_token([DEMO_WORKSPACE])
+    workflow = f"{base_url}/api/workspaces/{DEMO_WORKSPACE}/workflows/{DEMO_WORKFLOW}"
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    return "\n".join(
+        [
+            f"Execution Monitor is running on {base_url}  (Ctrl-C stops it; state is in memory)",
+            "",
+            f"Token for workspace '{DEMO_WORKSPACE}' (12 h; others: make -s token WORKSPACE=<id>[,<id>]):",
+            f"  export TOKEN={token}",
+            "",
+            "Try:",
+            f"  curl -s {workflow} {auth}",
+            f"  curl -s '{workflow}/executions?limit=5' {auth}",
+            f"  curl -s {base_url}/api/openapi.json",
+            "",
+        ]
+    )
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Uvicorn handles SIGTERM while it serves and then re-raises it; this turns it (and one that
+    # arrives during startup) into the same clean path as Ctrl-C.
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    port = int(os.environ.get("PORT") or DEFAULT_PORT)
+    base_url = f"http://{HOST}:{port}"
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    sock = _bind(port)
+    runtime = LocalRuntime(gateway_url=base_url)
+    try:
+        runtime.start()
+        print(_banner(base_url), flush=True)
+        config = uvicorn.Config(
+            Gateway(is_ready=runtime.is_ready),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,  # open SSE streams must not hold up Ctrl-C
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+        sock.close()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

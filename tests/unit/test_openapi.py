@@ -1,0 +1,19 @@
+"""The served OpenAPI document is generated from the handlers' own routes and models."""
+
+import json
+
+from infrastructure.openapi import DOCUMENT_PATH, build_document
+from infrastructure.routes import ROUTES
+
+
+def test_the_committed_document_matches_the_code_so_run_make_openapi_after_changing_models() -> None:
+    assert DOCUMENT_PATH.read_text() == build_document()
+
+
+def test_every_non_streaming_authorized_route_is_documented_with_bearer_auth() -> None:
+    document = json.loads(build_document())
+    for route in ROUTES:
+        if route.streaming or not route.authorized:
+            continue
+        assert route.method.lower() in document["paths"][route.path], route
+    assert document["security"] == [{"bearerAuth": []}]
