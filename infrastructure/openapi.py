@@ -16,7 +16,9 @@ BEARER = {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JW
 
 
 def build_document() -> str:
-    routers = [importlib.import_module(f"{route.function}.handler").router for route in ROUTES if not route.streaming]
+    routers = [
+        importlib.import_module(f"{route.function}.handler").router for route in ROUTES if not route.streaming
+    ]
     app = create_resolver(*routers)
     schema = app.get_openapi_json_schema(
         title="Workflow Execution Monitor API",

@@ -26,6 +26,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", EXECUTIONS_PATH, "list_executions"),
     Route("POST", EXECUTIONS_PATH, "start_execution"),
     Route("GET", EXECUTION_PATH, "get_execution"),
+    Route("GET", f"{EXECUTION_PATH}/stream", "stream_execution", streaming=True),
     Route("POST", f"{EXECUTION_PATH}/cancel", "cancel_execution"),
     Route("POST", f"{EXECUTION_PATH}/retry", "retry_execution"),
     Route("POST", f"{EXECUTION_PATH}/retry-step", "retry_step"),

@@ -36,13 +36,17 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         principal = verify_token(_token(event))
     except Unauthorized as error:
         # The one exception API Gateway turns into a 401 response.
-        raise Exception("Unauthorized") from error  # noqa: TRY002
+        raise Exception("Unauthorized") from error
     return {
         "principalId": principal.subject,
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": _api_arn_pattern(event["methodArn"])}
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": _api_arn_pattern(event["methodArn"]),
+                }
             ],
         },
         "context": principal.authorizer_context(),

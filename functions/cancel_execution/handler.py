@@ -20,7 +20,9 @@ router = Router()
 def cancel_execution(
     workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId
 ) -> Response[ExecutionEnvelope]:
-    execution = lifecycle.cancel_execution(default_store(), default_runner(), workspaceId, workflowId, executionId)
+    execution = lifecycle.cancel_execution(
+        default_store(), default_runner(), workspaceId, workflowId, executionId
+    )
     return json_response(200, ExecutionEnvelope(execution=execution))
 
 

@@ -24,7 +24,10 @@ router = Router()
     },
 )
 def get_execution(
-    workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId, ifNoneMatch: IfNoneMatch = None
+    workspaceId: WorkspaceId,
+    workflowId: WorkflowId,
+    executionId: ExecutionId,
+    ifNoneMatch: IfNoneMatch = None,
 ) -> Response[Any]:
     execution = executions.get_execution(default_store(), workspaceId, workflowId, executionId)
     return execution_response(execution, ifNoneMatch)

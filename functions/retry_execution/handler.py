@@ -20,7 +20,9 @@ router = Router()
 def retry_execution(
     workspaceId: WorkspaceId, workflowId: WorkflowId, executionId: ExecutionId
 ) -> Response[ExecutionEnvelope]:
-    execution = lifecycle.retry_execution(default_store(), default_runner(), workspaceId, workflowId, executionId)
+    execution = lifecycle.retry_execution(
+        default_store(), default_runner(), workspaceId, workflowId, executionId
+    )
     return json_response(201, ExecutionEnvelope(execution=execution))
 
 

@@ -28,7 +28,9 @@ def start_execution(
     store = default_store()
     workflow = workflows.get_workflow(store, workspaceId, workflowId)
     execution_input = request.input if request else {}
-    execution, _ = lifecycle.start_execution(store, default_runner(), workflow, execution_input, idempotencyKey)
+    execution, _ = lifecycle.start_execution(
+        store, default_runner(), workflow, execution_input, idempotencyKey
+    )
     return json_response(202, ExecutionEnvelope(execution=execution))
 
 

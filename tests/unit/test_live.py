@@ -345,7 +345,7 @@ def test_given_a_change_then_polls_are_fast_again() -> None:
             clock.at(second_write[0], lambda: source.write(1, status="running"))
         return read(*args)
 
-    source.read = read_then_write_again  # type: ignore[method-assign]
+    source.read = read_then_write_again  # type: ignore[method-assign,assignment]
 
     blocks = run(source, clock, budget=40)
 
@@ -477,4 +477,4 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 )
 def test_settings_that_would_break_the_contract_are_refused(values: dict[str, float]) -> None:
     with pytest.raises(ValidationError):
-        LiveSettings(**values)
+        LiveSettings.model_validate(values)

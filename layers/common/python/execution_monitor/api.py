@@ -139,5 +139,8 @@ def execution_response(execution: Execution, if_none_match: str | None = None) -
         return Response(status_code=304, headers=headers, body="")
     # A 304 has no body, so this route declares its responses instead of a validated return type.
     return Response(
-        status_code=200, content_type=JSON, body=ExecutionEnvelope(execution=execution).to_json_dict(), headers=headers
+        status_code=200,
+        content_type=JSON,
+        body=json.dumps(ExecutionEnvelope(execution=execution).to_json_dict()),
+        headers=headers,
     )

@@ -7,7 +7,9 @@ from execution_monitor.models import Execution, ExecutionPage
 from execution_monitor.store.interface import ExecutionReader
 
 
-def get_execution(store: ExecutionReader, workspace_id: str, workflow_id: str, execution_id: str) -> Execution:
+def get_execution(
+    store: ExecutionReader, workspace_id: str, workflow_id: str, execution_id: str
+) -> Execution:
     execution = store.get_execution(workspace_id, execution_id)
     if execution is None or execution.workflow_id != workflow_id:
         raise NotFound(f"execution {execution_id} not found")

@@ -26,7 +26,7 @@ class ActionBase(ApiModel):
     id: str = Field(pattern=IDENTIFIER_PATTERN)
     name: str | None = Field(default=None, max_length=200)
     retry: RetryPolicy | None = None
-    timeout_seconds: int | None = Field(default=None, ge=1, le=900)
+    timeout_seconds: int | None = Field(default=None, ge=1, le=300)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

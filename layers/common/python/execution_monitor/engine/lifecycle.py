@@ -26,7 +26,12 @@ Records = tuple[dict[str, Any], list[dict[str, Any]]]
 
 def _run(runner: Runner, execution_id: str, number: int, start_index: int, now: str) -> dict[str, Any]:
     run_id = f"{execution_id}-{number}"
-    return {"runId": run_id, "startIndex": start_index, "startedAt": now, "executionArn": runner.run_arn(run_id)}
+    return {
+        "runId": run_id,
+        "startIndex": start_index,
+        "startedAt": now,
+        "executionArn": runner.run_arn(run_id),
+    }
 
 
 def run_payload(header: dict[str, Any], steps: list[dict[str, Any]], run_id: str) -> dict[str, Any]:

@@ -30,7 +30,9 @@ ABANDONED = {"outcome": "abandoned"}
 def one_line(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         first = error.errors()[0]
-        text = f"invalid params after resolving references: {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        text = (
+            f"invalid params after resolving references: {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        )
     elif isinstance(error, ActionFailed | UnresolvedReference):
         text = str(error)
     else:
@@ -113,7 +115,7 @@ class StepRunner:
             params_model = type(action.params)
             params = params_model.model_validate(resolve(action.params.to_json_dict(), context))
             output = PERFORMERS[action.type](params, timeout)
-        except Exception as error:  # noqa: BLE001 - any failure of the action is the step's failure
+        except Exception as error:
             return self._record_failure(header, step, action.max_attempts, action, one_line(error))
         now = clock.iso(clock.now())
         fields = {
@@ -140,12 +142,22 @@ class StepRunner:
                 "duration": duration,
                 "error": error,
             }
-            fields = {"error": error, "history": [*step.get("history", []), attempt_record], "updatedAt": now}
-            if not self.store.finish_step(header, step, self.run_id, fields):
+            retrying = {
+                "error": error,
+                "history": [*step.get("history", []), attempt_record],
+                "updatedAt": now,
+            }
+            if not self.store.finish_step(header, step, self.run_id, retrying):
                 return ABANDONED
             wait = action.retry.wait_before(step["attempt"] + 1)
             return {"outcome": "retry", "waitSeconds": wait}
-        fields = {"status": "failed", "completedAt": now, "durationMs": duration, "error": error, "updatedAt": now}
+        fields: dict[str, Any] = {
+            "status": "failed",
+            "completedAt": now,
+            "durationMs": duration,
+            "error": error,
+            "updatedAt": now,
+        }
         execution_fields = {
             "status": "failed",
             **status_index_keys(header, "failed"),

@@ -21,7 +21,9 @@ def _lookup(path: str, context: dict[str, Any]) -> Any:
         value: Any = context["steps"]
         parts = [parts[1], *parts[3:]]
         if parts[0] not in value:
-            raise UnresolvedReference(f"{{{{{path}}}}}: step {parts[0]} has no output (not run before this one)")
+            raise UnresolvedReference(
+                f"{{{{{path}}}}}: step {parts[0]} has no output (not run before this one)"
+            )
     elif parts[0] == "input":
         value, parts = context["input"], parts[1:]
     else:

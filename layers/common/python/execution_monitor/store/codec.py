@@ -11,7 +11,6 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from execution_monitor.errors import ValidationFailed
-from execution_monitor.store.records import displayed_step_status
 from execution_monitor.models import (
     CANCELLABLE_EXECUTION_STATUSES,
     RETRYABLE_EXECUTION_STATUSES,
@@ -20,6 +19,7 @@ from execution_monitor.models import (
     Progress,
     Workflow,
 )
+from execution_monitor.store.records import displayed_step_status
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -44,7 +44,7 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_attr(value: Any) -> dict[str, Any]:
-    return _SERIALIZER.serialize(value)  # type: ignore[no-any-return]
+    return _SERIALIZER.serialize(value)
 
 
 def loads(text: str | None, default: Any = None) -> Any:
@@ -85,7 +85,7 @@ def step_from_record(record: dict[str, Any], execution_status: str) -> ActionRes
         action_id=record["actionId"],
         action_type=record["actionType"],
         name=record.get("name"),
-        status=displayed_step_status(record["status"], execution_status),  # type: ignore[arg-type]
+        status=displayed_step_status(record["status"], execution_status),
         attempt=record.get("attempt", 0),
         started_at=record.get("startedAt"),
         completed_at=record.get("completedAt"),
@@ -96,9 +96,7 @@ def step_from_record(record: dict[str, Any], execution_status: str) -> ActionRes
     )
 
 
-def execution_from_record(
-    header: dict[str, Any], steps: list[dict[str, Any]] | None = None
-) -> Execution:
+def execution_from_record(header: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Execution:
     status = header["status"]
     progress = header.get("progress") or empty_progress(header.get("totalSteps", 0))
     return Execution(

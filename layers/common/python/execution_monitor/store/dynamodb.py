@@ -17,6 +17,7 @@ from execution_monitor.store.codec import (
     to_item,
     workflow_from_record,
 )
+from execution_monitor.store.progress_writes import ProgressWrites
 from execution_monitor.store.transitions import ExecutionTransitions
 from execution_monitor.store.updates import Update
 
@@ -28,7 +29,7 @@ class StoreContention(Exception):
     """A write lost to throttling or a concurrent transaction, not to a business rule: try again."""
 
 
-class DynamoStore(ExecutionTransitions):
+class DynamoStore(ExecutionTransitions, ProgressWrites):
     def __init__(self, client: Any, table_name: str) -> None:
         self.client = client
         self.table = table_name
@@ -127,7 +128,11 @@ class DynamoStore(ExecutionTransitions):
         has_more = len(items) > limit
         items = items[:limit]
         index_sk_name = index_pk_name.replace("pk", "sk")
-        last_key = {name: items[-1][name] for name in ("pk", "sk", index_pk_name, index_sk_name)} if has_more else None
+        last_key = (
+            {name: items[-1][name] for name in ("pk", "sk", index_pk_name, index_sk_name)}
+            if has_more
+            else None
+        )
         return ExecutionPage(
             executions=[execution_from_record(from_item(item)) for item in items],
             next_cursor=encode_cursor(last_key) if last_key else None,
@@ -147,7 +152,9 @@ class DynamoStore(ExecutionTransitions):
     def create_execution(self, header: dict[str, Any], steps: list[dict[str, Any]]) -> None:
         """Steps first (invisible without a header), then the header that makes the execution exist."""
         for start in range(0, len(steps), BATCH_WRITE_LIMIT):
-            pending = [{"PutRequest": {"Item": to_item(step)}} for step in steps[start : start + BATCH_WRITE_LIMIT]]
+            pending = [
+                {"PutRequest": {"Item": to_item(step)}} for step in steps[start : start + BATCH_WRITE_LIMIT]
+            ]
             for _ in range(BATCH_WRITE_ATTEMPTS):
                 unprocessed = self.client.batch_write_item(RequestItems={self.table: pending}).get(
                     "UnprocessedItems", {}
@@ -172,7 +179,9 @@ class DynamoStore(ExecutionTransitions):
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             held = self.client.get_item(
-                TableName=self.table, Key=to_item({"pk": record["pk"], "sk": record["sk"]}), ConsistentRead=True
+                TableName=self.table,
+                Key=to_item({"pk": record["pk"], "sk": record["sk"]}),
+                ConsistentRead=True,
             )
             return from_item(held["Item"]) if "Item" in held else None
         return None

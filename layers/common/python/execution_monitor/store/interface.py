@@ -8,7 +8,9 @@ from execution_monitor.models import Execution, ExecutionPage, Workflow, Workflo
 
 
 class WorkflowStore(Protocol):
-    def put_workflow(self, workspace_id: str, workflow_id: str, definition: WorkflowDefinition) -> Workflow: ...
+    def put_workflow(
+        self, workspace_id: str, workflow_id: str, definition: WorkflowDefinition
+    ) -> Workflow: ...
 
     def get_workflow(self, workspace_id: str, workflow_id: str) -> Workflow | None: ...
 

@@ -1,10 +1,10 @@
 """Single-table key layout. Every key starts with the workspace, so no query can cross tenants.
 
-  workflow            pk=WS#<ws>#WF#<wf>        sk=WORKFLOW
-  execution header    pk=WS#<ws>#EXEC#<id>      sk=EXEC         gsi1: newest first per workflow
-                                                                gsi2: newest first per workflow+status
-  step                pk=WS#<ws>#EXEC#<id>      sk=STEP#<0000>  (header and steps: one Query)
-  idempotency claim   pk=WS#<ws>#IDEM#<wf>#<key> sk=IDEM
+workflow            pk=WS#<ws>#WF#<wf>        sk=WORKFLOW
+execution header    pk=WS#<ws>#EXEC#<id>      sk=EXEC         gsi1: newest first per workflow
+                                                              gsi2: newest first per workflow+status
+step                pk=WS#<ws>#EXEC#<id>      sk=STEP#<0000>  (header and steps: one Query)
+idempotency claim   pk=WS#<ws>#IDEM#<wf>#<key> sk=IDEM
 """
 
 from __future__ import annotations

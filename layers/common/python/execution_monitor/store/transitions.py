@@ -24,7 +24,9 @@ def _step(header: dict[str, Any], step: dict[str, Any]) -> dict[str, str]:
     return step_keys(header["workspaceId"], header["id"], step["index"])
 
 
-def _terminal_header_fields(header: dict[str, Any], status: str, now: str, duration_ms: int) -> dict[str, Any]:
+def _terminal_header_fields(
+    header: dict[str, Any], status: str, now: str, duration_ms: int
+) -> dict[str, Any]:
     return {
         "status": status,
         **status_index_keys(header, status),
@@ -50,7 +52,13 @@ class ExecutionTransitions:
             ),
             Update(
                 _step(header, step),
-                sets={"status": "running", "attempt": attempt, "startedAt": now, "runId": run_id, "updatedAt": now},
+                sets={
+                    "status": "running",
+                    "attempt": attempt,
+                    "startedAt": now,
+                    "runId": run_id,
+                    "updatedAt": now,
+                },
                 removes=("completedAt", "durationMs", "output", "error"),
                 condition="#status IN (:pending, :running) AND #attempt = :previous",
                 condition_values={**ACTIVE, ":previous": attempt - 1},
@@ -105,7 +113,11 @@ class ExecutionTransitions:
         )
 
     def cancel(
-        self: _Applies, header: dict[str, Any], running_step: dict[str, Any] | None, now: str, duration_ms: int
+        self: _Applies,
+        header: dict[str, Any],
+        running_step: dict[str, Any] | None,
+        now: str,
+        duration_ms: int,
     ) -> bool:
         updates = [
             Update(
@@ -153,7 +165,11 @@ class ExecutionTransitions:
                 },
                 removes=("error", "completedAt", "durationMs"),
                 condition="#status IN (:failed, :cancelled) AND #version = :version",
-                condition_values={":failed": "failed", ":cancelled": "cancelled", ":version": header["version"]},
+                condition_values={
+                    ":failed": "failed",
+                    ":cancelled": "cancelled",
+                    ":version": header["version"],
+                },
                 bump_version=True,
             ),
             Update(

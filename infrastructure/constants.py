@@ -1,0 +1,54 @@
+"""Names and tunables of the CDK app in one place: the stack builds from them and the tests import them.
+
+Stateful resources get pinned logical ids, so a refactor of the construct tree can never make
+CloudFormation replace (and, with RETAIN, orphan) the table or the user pool.
+"""
+
+from __future__ import annotations
+
+from aws_cdk.aws_logs import RetentionDays
+
+STACK_NAME = "ExecutionMonitor"
+SERVICE_NAME = "execution-monitor"
+
+# Pinned logical ids (CloudFormation resource names in the template).
+TABLE_LOGICAL_ID = "ExecutionMonitorTable"
+USER_POOL_LOGICAL_ID = "UserPool"
+USER_POOL_CLIENT_LOGICAL_ID = "UserPoolClient"
+REST_API_LOGICAL_ID = "RestApi"
+
+# Stack outputs.
+OUTPUT_API_URL = "ApiUrl"
+OUTPUT_USER_POOL_ID = "UserPoolId"
+OUTPUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
+OUTPUT_TABLE_NAME = "TableName"
+
+# Lambda functions (the factory applies these to every function).
+PYTHON_VERSION = "3.12"  # the runtime and the layer's wheels (--python-version) must agree
+DEFAULT_MEMORY_MB = 512
+DEFAULT_TIMEOUT_SECONDS = 10  # well under API Gateway's 29 s integration timeout
+LOG_LEVEL = "INFO"
+# Lambda Web Adapter for the SSE function: layer 30 is adapter v1.1.0 (bump deliberately).
+WEB_ADAPTER_LAYER_VERSION = 30
+WEB_ADAPTER_PORT = 8080
+LOG_RETENTION = RetentionDays.ONE_MONTH
+
+# REST API.
+STAGE_NAME = "v1"
+THROTTLING_RATE_LIMIT = 50  # steady requests per second for the whole stage
+THROTTLING_BURST_LIMIT = 100
+AUTHORIZER_CACHE_SECONDS = 300  # safe: the policy allows the whole stage, whatever the path
+STREAM_TIMEOUT_SECONDS = 900  # API Gateway's ceiling for a streamed response
+ACCESS_LOG_RETENTION = RetentionDays.THREE_MONTHS
+
+# Engine.
+STATE_MACHINE_LOGICAL_ID = "EngineStateMachine"
+RUN_ACTION_TIMEOUT_SECONDS = 330  # an action's own timeout (at most 300 s) plus room to record it
+RECONCILER_RETRY_ATTEMPTS = 8
+ENGINE_LOG_RETENTION = RetentionDays.ONE_MONTH
+FAILED_EVENTS_RETENTION_DAYS = 14
+# CDK context keys a deployment sets (cdk.json or -c): where send_message may deliver, and which
+# private networks http_request may call (comma-separated CIDRs; none by default).
+CONTEXT_MESSAGE_QUEUE_ARNS = "messageQueueArns"
+CONTEXT_MESSAGE_TOPIC_ARNS = "messageTopicArns"
+CONTEXT_HTTP_ALLOWED_NETWORKS = "httpActionAllowedNetworks"

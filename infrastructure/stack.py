@@ -1,0 +1,175 @@
+"""The Workflow Execution Monitor stack: one construct per capability, wired together here.
+
+    Data (table + stream) ─► FunctionFactory (common layer, defaults) ─► Auth (Cognito + authorizer)
+        ─► FailedEvents (DLQ) ─► Engine (state machine, run_action, reconciler) ─► Progress
+        ─► one function per route (ROUTE_PERMISSIONS) ─► Api
+
+The routes with `runs=True` get STATE_MACHINE_ARN and may start and stop the engine's runs,
+nothing more. Streaming routes (SSE) get a web app behind the Lambda Web Adapter
+(FunctionFactory.create_streaming_web_app).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, ArnFormat, CfnOutput, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from infrastructure.constants import (
+    CONTEXT_HTTP_ALLOWED_NETWORKS,
+    CONTEXT_MESSAGE_QUEUE_ARNS,
+    CONTEXT_MESSAGE_TOPIC_ARNS,
+    OUTPUT_API_URL,
+    OUTPUT_TABLE_NAME,
+    OUTPUT_USER_POOL_CLIENT_ID,
+    OUTPUT_USER_POOL_ID,
+    STACK_NAME,
+)
+from infrastructure.constructs.api import Api
+from infrastructure.constructs.auth import Auth
+from infrastructure.constructs.data import Data
+from infrastructure.constructs.engine import Engine
+from infrastructure.constructs.failures import FailedEventsQueue
+from infrastructure.constructs.functions import RUNTIME, FunctionFactory
+from infrastructure.constructs.layer import CommonLayer
+from infrastructure.nag import acknowledge, flatten_reference
+from infrastructure.routes import ROUTES, Route
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+WRITE_EXECUTION = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What a route's function may do: read (GetItem/Query, table and indexes), exact writes, runs."""
+
+    read: bool = False
+    writes: tuple[str, ...] = ()
+    runs: bool = False  # starts and stops state-machine runs (STATE_MACHINE_ARN)
+
+
+# A route whose function is missing here fails the synth, so a new endpoint cannot ship with a
+# guessed (or broad) permission. Writes follow the store calls each handler makes.
+ROUTE_PERMISSIONS: dict[str, Permissions] = {
+    "get_openapi": Permissions(),  # serves a file from the layer
+    "get_workflow": Permissions(read=True),
+    "get_execution": Permissions(read=True),
+    "stream_execution": Permissions(read=True),  # SSE: polls the execution it streams
+    "list_executions": Permissions(read=True),
+    "put_workflow": Permissions(writes=("dynamodb:UpdateItem",)),  # one atomic update, version + 1
+    "start_execution": Permissions(read=True, writes=WRITE_EXECUTION, runs=True),
+    "cancel_execution": Permissions(read=True, writes=("dynamodb:UpdateItem",), runs=True),
+    "retry_execution": Permissions(read=True, writes=WRITE_EXECUTION, runs=True),
+    "retry_step": Permissions(read=True, writes=("dynamodb:UpdateItem",), runs=True),
+}
+
+
+class ExecutionMonitorStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, routes: Sequence[Route] = ROUTES, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.data = Data(self, "Data")
+        layer = CommonLayer(self, "CommonLayer", runtime=RUNTIME)
+        self.functions = FunctionFactory(self, layer=layer.layer, table_name=self.data.table_name)
+        self.auth = Auth(self, "Auth", functions=self.functions)
+        self.route_functions: dict[str, lambda_.IFunction] = {}
+
+        self.failures = FailedEventsQueue(self, "FailedEvents")
+        self.engine = Engine(
+            self,
+            "Engine",
+            data=self.data,
+            functions=self.functions,
+            failures=self.failures,
+            message_queue_arns=self._context_list(CONTEXT_MESSAGE_QUEUE_ARNS),
+            message_topic_arns=self._context_list(CONTEXT_MESSAGE_TOPIC_ARNS),
+            http_allowed_networks=",".join(self._context_list(CONTEXT_HTTP_ALLOWED_NETWORKS)),
+        )
+        self.state_machine = self.engine.state_machine
+
+        for route in routes:
+            if route.function not in self.route_functions:
+                self.route_functions[route.function] = self._route_function(route)
+        self.api = Api(self, "Api", routes=routes, functions=self.route_functions, authorizers=self.auth)
+
+        CfnOutput(self, OUTPUT_API_URL, value=self.api.url, description="Base URL of the REST API stage")
+        CfnOutput(self, OUTPUT_USER_POOL_ID, value=self.auth.user_pool.user_pool_id)
+        CfnOutput(self, OUTPUT_USER_POOL_CLIENT_ID, value=self.auth.client.user_pool_client_id)
+        CfnOutput(self, OUTPUT_TABLE_NAME, value=self.data.table_name)
+
+    def _context_list(self, key: str) -> list[str]:
+        """A context value given as a JSON list (cdk.json) or comma-separated (`-c key=a,b`)."""
+        value = self.node.try_get_context(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return [str(item) for item in value]
+
+    def _route_function(self, route: Route) -> lambda_.IFunction:
+        folder = route.function
+        if folder not in ROUTE_PERMISSIONS:
+            raise KeyError(f"declare what functions/{folder} may do in stack.ROUTE_PERMISSIONS")
+        permissions = ROUTE_PERMISSIONS[folder]
+        environment = {}
+        if permissions.runs:
+            environment["STATE_MACHINE_ARN"] = self.state_machine.state_machine_arn
+        if route.streaming:
+            built = self.functions.create_streaming_web_app(self, folder, environment=environment)
+        else:
+            built = self.functions.create(self, folder, environment=environment)
+        if permissions.read:
+            self.data.grant_read(built.role)
+        if permissions.writes:
+            self.data.grant_writes(built.role, permissions.writes)
+        if permissions.runs:
+            self._grant_runs(built.role, self.state_machine)
+        return built.function
+
+    def _grant_runs(self, role: iam.IRole, state_machine: sfn.StateMachine) -> None:
+        """StartExecution on the state machine, StopExecution on its runs (named at runtime)."""
+        state_machine.grant_start_execution(role)
+        runs = self.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        iam.Grant.add_to_principal(grantee=role, actions=["states:StopExecution"], resource_arns=[runs])
+        acknowledge(
+            role.node.find_child("DefaultPolicy"),
+            f"AwsSolutions-IAM5[Resource::{flatten_reference(self.resolve(runs))}]",
+            "StopExecution acts on a run whose name is known only at runtime; the wildcard covers the "
+            "runs of this one state machine, nothing else.",
+        )
+
+
+def cdk_context() -> dict[str, Any]:
+    """The feature flags of cdk.json, so `python app.py` and the tests synthesize what `cdk` would."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
+def create_app(
+    *,
+    outdir: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> tuple[App, ExecutionMonitorStack]:
+    """The app with its one stack and the cdk-nag checks (app.py and the tests both build it here)."""
+    app = App(outdir=outdir, context={**cdk_context(), **(context or {})})
+    stack = ExecutionMonitorStack(app, STACK_NAME, description="Workflow Execution Monitor")
+    Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True)
+    )
+    return app, stack

@@ -1,0 +1,343 @@
+"""Live execution updates as Server-Sent Events, independent of any web framework.
+
+One connection watches one execution. The protocol (DESIGN.md "SSE"):
+
+    retry: <ms>                                     first, always
+    id: <version> / event: snapshot                 data {"execution": {...}} (GET's body), unless
+                                                    Last-Event-ID equals the current version
+    id: <version> / event: update                   data = the execution's fields without
+                                                    actionResults + "changedActionResults" (only
+                                                    the steps that changed since the last event)
+    : keep-alive                                    after `heartbeat_seconds` without output
+    id: <version> / event: end                      data {"status", "version"}, on a terminal
+                                                    status; then the server closes
+
+Before the Lambda deadline the stream just closes: the client reconnects with Last-Event-ID and,
+when the version moved meanwhile, gets a fresh snapshot, so nothing is missed.
+
+Change detection is one small read per poll: a strongly consistent GetItem of the header
+projected to version and status. Only when the version moved does it read the steps, and then
+only from the "frontier" on: steps below the first one not completed are final (a completed step
+never changes: retry-step re-runs only a failed or interrupted step and those after it). Polls are
+fast right after a change and back off geometrically while nothing changes.
+
+Per connection the state is small: the version sent last, the frontier, and an 8-byte
+fingerprint per step at or past the frontier (of its wire form, so derived changes such as
+pending -> skipped on a terminal execution count as changes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+import anyio
+import anyio.to_thread
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from execution_monitor.models import TERMINAL_EXECUTION_STATUSES, ExecutionEnvelope
+from execution_monitor.observability import logger
+from execution_monitor.store import keys
+from execution_monitor.store.codec import execution_from_record, from_item, to_attr
+from execution_monitor.store.dynamodb import DynamoStore
+from execution_monitor.store.records import header_keys
+
+MAX_HEARTBEAT_SECONDS = 15.0  # the contract: a comment at least this often
+KEEP_ALIVE = ": keep-alive\n\n"
+LAST_STEP_SK = keys.step_sk(9999)  # step sort keys are zero-padded to 4 digits (max 1000 steps)
+
+Records = tuple[dict[str, Any], list[dict[str, Any]]]
+T = TypeVar("T")
+
+
+class LiveSettings(BaseSettings):
+    """Tunables of the stream, from the environment (STREAM_*); tests pass values directly."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    retry_ms: int = Field(default=3000, ge=0, alias="STREAM_RETRY_MS")
+    heartbeat_seconds: float = Field(
+        default=MAX_HEARTBEAT_SECONDS, gt=0, le=MAX_HEARTBEAT_SECONDS, alias="STREAM_HEARTBEAT_SECONDS"
+    )
+    poll_min_seconds: float = Field(default=0.25, gt=0, alias="STREAM_POLL_MIN_SECONDS")
+    poll_max_seconds: float = Field(default=2.0, gt=0, alias="STREAM_POLL_MAX_SECONDS")
+    # Stay at the fast interval this long after a change (steps tend to follow each other).
+    fast_window_seconds: float = Field(default=2.0, ge=0, alias="STREAM_FAST_WINDOW_SECONDS")
+    backoff: float = Field(default=1.5, ge=1, alias="STREAM_POLL_BACKOFF")
+    # Close this long before the Lambda deadline, so the close is clean (not a timeout).
+    deadline_margin_seconds: float = Field(default=10.0, ge=0, alias="STREAM_DEADLINE_MARGIN_SECONDS")
+    # When no deadline is known (no x-amzn-lambda-context): API Gateway's ceiling for a stream.
+    max_stream_seconds: float = Field(default=900.0, gt=0, alias="STREAM_MAX_SECONDS")
+
+    @model_validator(mode="after")
+    def _fast_is_not_slower_than_slow(self) -> LiveSettings:
+        if self.poll_max_seconds < self.poll_min_seconds:
+            raise ValueError("STREAM_POLL_MAX_SECONDS must not be below STREAM_POLL_MIN_SECONDS")
+        return self
+
+
+@lru_cache(maxsize=1)
+def live_settings() -> LiveSettings:
+    return LiveSettings()
+
+
+# -- wire format ---------------------------------------------------------------------------------
+
+
+def sse_event(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    # json.dumps escapes newlines inside strings, so the payload is always one `data:` line.
+    lines = [] if event_id is None else [f"id: {event_id}"]
+    lines += [f"event: {event}", f"data: {json.dumps(data, separators=(',', ':'))}"]
+    return "\n".join(lines) + "\n\n"
+
+
+def sse_retry(milliseconds: int) -> str:
+    return f"retry: {milliseconds}\n\n"
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+class Probe(NamedTuple):
+    version: int
+    status: str
+
+
+class ExecutionSource(Protocol):
+    """The reads a stream makes. Both are strongly consistent; the header is read before steps."""
+
+    def probe(self, workspace_id: str, execution_id: str) -> Probe | None: ...
+
+    def read(self, workspace_id: str, execution_id: str, from_index: int = 0) -> Records | None: ...
+
+
+class DynamoExecutionSource:
+    def __init__(self, store: DynamoStore) -> None:
+        self.store = store
+
+    def probe(self, workspace_id: str, execution_id: str) -> Probe | None:
+        found = self.store.client.get_item(
+            TableName=self.store.table,
+            Key={name: to_attr(value) for name, value in header_keys(workspace_id, execution_id).items()},
+            ConsistentRead=True,
+            ProjectionExpression="#version, #status",
+            ExpressionAttributeNames={"#version": "version", "#status": "status"},
+        )
+        if "Item" not in found:
+            return None
+        item = from_item(found["Item"])
+        return Probe(int(item["version"]), str(item["status"]))
+
+    def read(self, workspace_id: str, execution_id: str, from_index: int = 0) -> Records | None:
+        """Header and the steps from `from_index` on: one Query for all, else GetItem + a range Query."""
+        if from_index <= 0:
+            return self.store.read_execution_records(workspace_id, execution_id)
+        found = self.store.client.get_item(
+            TableName=self.store.table,
+            Key={name: to_attr(value) for name, value in header_keys(workspace_id, execution_id).items()},
+            ConsistentRead=True,
+        )
+        if "Item" not in found:
+            return None
+        request: dict[str, Any] = {
+            "TableName": self.store.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": to_attr(keys.execution_pk(workspace_id, execution_id)),
+                ":first": to_attr(keys.step_sk(from_index)),
+                ":last": to_attr(LAST_STEP_SK),
+            },
+            "ConsistentRead": True,
+        }
+        steps: list[dict[str, Any]] = []
+        while True:
+            page = self.store.client.query(**request)
+            steps.extend(from_item(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return from_item(found["Item"]), steps
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# -- what one connection has sent ----------------------------------------------------------------
+
+
+def _fingerprint(step: dict[str, Any]) -> bytes:
+    return hashlib.blake2b(json.dumps(step, sort_keys=True).encode(), digest_size=8).digest()
+
+
+@dataclass
+class Connection:
+    """What the client of one connection has been sent; turns fresh reads into events."""
+
+    version: int = 0
+    frontier: int = 0  # index of the first step that was not completed at the last read
+    ended: bool = False
+    sent: dict[str, bytes] = field(default_factory=dict)  # actionId -> fingerprint, steps >= frontier
+
+    def open(
+        self, header: dict[str, Any], steps: list[dict[str, Any]], *, resume: bool, retry_ms: int
+    ) -> list[str]:
+        """The opening events: retry, then a snapshot unless resuming at this version, then maybe end."""
+        execution = execution_from_record(header, steps)
+        # The client gets every step now (snapshot) or has them already (resume): remember them all.
+        self._remember(header, steps, [result.to_json_dict() for result in execution.action_results or []])
+        events = [sse_retry(retry_ms)]
+        if not resume:
+            events.append(
+                sse_event("snapshot", ExecutionEnvelope(execution=execution).to_json_dict(), self.version)
+            )
+        return events + self._end_if_terminal(header)
+
+    def advance(self, header: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
+        """Events for a read made after the version moved: one update (and end when terminal)."""
+        if header["version"] == self.version:
+            return []
+        execution = execution_from_record(header, steps)
+        changed = self._remember(
+            header, steps, [result.to_json_dict() for result in execution.action_results or []]
+        )
+        fields = execution.to_json_dict()
+        fields.pop("actionResults", None)
+        events = [sse_event("update", {**fields, "changedActionResults": changed}, self.version)]
+        return events + self._end_if_terminal(header)
+
+    def _remember(
+        self, header: dict[str, Any], steps: list[dict[str, Any]], wire_steps: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Records what the client now has; returns the wire steps that differ from what it had."""
+        self.version = int(header["version"])
+        changed = []
+        for step, wire in zip(steps, wire_steps, strict=True):
+            mark = _fingerprint(wire)
+            if self.sent.get(step["actionId"]) != mark:
+                changed.append(wire)
+                self.sent[step["actionId"]] = mark
+        # Steps below the first one not completed are final: stop reading and remembering them.
+        frontier = next((step["index"] for step in steps if step["status"] != "completed"), None)
+        if frontier is None:
+            frontier = steps[-1]["index"] + 1 if steps else self.frontier
+        for step in steps:
+            if step["index"] < frontier:
+                self.sent.pop(step["actionId"], None)
+        self.frontier = max(self.frontier, frontier)
+        return changed
+
+    def _end_if_terminal(self, header: dict[str, Any]) -> list[str]:
+        if header["status"] not in TERMINAL_EXECUTION_STATUSES:
+            return []
+        self.ended = True
+        return [sse_event("end", {"status": header["status"], "version": self.version}, self.version)]
+
+
+# -- timing --------------------------------------------------------------------------------------
+
+
+def stream_budget_seconds(
+    lambda_context: str | None, settings: LiveSettings, *, now_epoch_seconds: float | None = None
+) -> float:
+    """How long this stream may run: until the deadline in the Lambda Web Adapter's
+    `x-amzn-lambda-context` header (JSON, epoch ms in `deadline_ms` or `deadline`) less the margin,
+    and never longer than `max_stream_seconds`."""
+    budget = settings.max_stream_seconds
+    if not lambda_context:
+        return budget
+    try:
+        context = json.loads(lambda_context)
+        deadline_ms = context.get("deadline_ms", context.get("deadline"))
+        deadline_seconds = float(deadline_ms) / 1000
+    except (ValueError, TypeError, AttributeError):
+        logger.warning("ignoring an unreadable x-amzn-lambda-context header")
+        return budget
+    now = time.time() if now_epoch_seconds is None else now_epoch_seconds
+    return max(0.0, min(budget, deadline_seconds - now - settings.deadline_margin_seconds))
+
+
+def parse_last_event_id(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+@dataclass
+class Clock:
+    """Monotonic time and sleeping, injectable so tests can run the loop on fake time."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    # boto3 is blocking; a read must not stall the event loop (other streams share it locally).
+    return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
+
+
+async def execution_events(
+    source: ExecutionSource,
+    workspace_id: str,
+    execution_id: str,
+    opened: Records,
+    *,
+    last_event_id: int | None,
+    budget_seconds: float,
+    settings: LiveSettings,
+    clock: Clock | None = None,
+    call: Callable[..., Awaitable[Any]] = _in_thread,
+) -> AsyncGenerator[str, None]:
+    """The whole stream for one connection, from the records read when it was accepted.
+
+    Ends after `end`, when the budget is spent, or when the execution disappears; the caller stops
+    iterating (and closes the generator) when the client goes away.
+    """
+    clock = clock or Clock()
+    started = clock.now()
+    stop_at = started + budget_seconds
+    header, steps = opened
+    state = Connection()
+    resume = last_event_id is not None and last_event_id == header["version"]
+    if resume and header["status"] not in TERMINAL_EXECUTION_STATUSES:
+        # Steps are read after the header, so they may already hold a newer write; the client's copy
+        # of this version does not. Resume only when nothing moved since, else send a snapshot.
+        probe = await call(source.probe, workspace_id, execution_id)
+        resume = probe is not None and probe.version == header["version"]
+    for event in state.open(header, steps, resume=resume, retry_ms=settings.retry_ms):
+        yield event
+    if state.ended:
+        return
+    last_output = last_change = clock.now()
+    interval = settings.poll_min_seconds
+    next_poll = last_output + interval
+    while True:
+        now = clock.now()
+        if now >= stop_at:
+            logger.debug("stream budget spent", extra={"execution_id": execution_id})
+            return
+        await clock.sleep(max(0.0, min(next_poll, last_output + settings.heartbeat_seconds, stop_at) - now))
+        now = clock.now()
+        if now >= stop_at:
+            return
+        if now >= next_poll:
+            probe = await call(source.probe, workspace_id, execution_id)
+            if probe is None:
+                return
+            if probe.version != state.version:
+                records = await call(source.read, workspace_id, execution_id, state.frontier)
+                if records is None:
+                    return
+                for event in state.advance(*records):
+                    yield event
+                    last_output = clock.now()
+                if state.ended:
+                    return
+                last_change = clock.now()
+                interval = settings.poll_min_seconds
+            elif clock.now() - last_change >= settings.fast_window_seconds:
+                interval = min(settings.poll_max_seconds, interval * settings.backoff)
+            next_poll = clock.now() + interval
+        if clock.now() - last_output >= settings.heartbeat_seconds:
+            yield KEEP_ALIVE
+            last_output = clock.now()

@@ -1,0 +1,215 @@
+"""Benchmark: update_progress over 1,000 stream records of 50 concurrent executions, on moto.
+
+The records are real: 50 executions are created and advanced with the same conditional writes
+run_action makes (round-robin, as concurrent executions interleave in the stream), then the
+table's stream is read and fed to the real handler in batches. Reported: records per second and
+how many aggregate writes reached execution headers (the updater's promise: at most one per
+execution per batch).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from execution_monitor import clock
+from execution_monitor.store import keys
+from execution_monitor.store.codec import dumps
+from execution_monitor.store.dynamodb import DynamoStore
+from execution_monitor.store.records import header_keys, status_index_keys, step_keys
+from infrastructure.local.stream_poller import read_stream
+from infrastructure.table import create_table_request
+
+TABLE = "progress-bench"
+WORKSPACE = "bench"
+WORKFLOW = "wf_bench"
+EXECUTIONS = 50
+STEPS = 5
+# Per execution: 6 inserts (5 steps + header), 3 steps begun and finished (4 records each) and a
+# 4th begun (2 records) = 20 records; 50 executions = 1,000 records.
+COMPLETED_STEPS = 3
+STEP_MS = 250
+
+
+class HeaderWriteCounter:
+    """Counts requests that write an execution header (UpdateItem/TransactWriteItems/PutItem)."""
+
+    def __init__(self, client: Any) -> None:
+        self.count = 0
+        client.meta.events.register("before-call.dynamodb", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name == "UpdateItem":
+            targets = [params.get("Key", {})]
+        elif model.name == "PutItem":
+            targets = [params.get("Item", {})]
+        elif model.name == "TransactWriteItems":
+            targets = [
+                next(iter(item.values())).get("Key") or next(iter(item.values())).get("Item") or {}
+                for item in params.get("TransactItems", [])
+            ]
+        else:
+            return
+        if any(target.get("sk", {}).get("S") == keys.EXECUTION_SK for target in targets):
+            self.count += 1
+
+
+def _new_execution(number: int, started: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    execution_id = f"exec_bench{number:04d}"
+    run_id = f"{execution_id}-1"
+    order_key = keys.newest_first_sk(started, execution_id)
+    header = {
+        **header_keys(WORKSPACE, execution_id),
+        "type": keys.ITEM_EXECUTION,
+        "gsi1pk": keys.by_workflow_pk(WORKSPACE, WORKFLOW),
+        "gsi1sk": order_key,
+        "gsi2pk": keys.by_status_pk(WORKSPACE, WORKFLOW, "pending"),
+        "gsi2sk": order_key,
+        "id": execution_id,
+        "workspaceId": WORKSPACE,
+        "workflowId": WORKFLOW,
+        "workflowVersion": 1,
+        "status": "pending",
+        "input": dumps({}),
+        "startedAt": started,
+        "updatedAt": started,
+        "version": 1,
+        "totalSteps": STEPS,
+        "currentRunId": run_id,
+        "runs": [{"runId": run_id, "startIndex": 0, "startedAt": started}],
+    }
+    steps = []
+    for index in range(STEPS):
+        action = {"id": f"step{index}", "type": "http_request", "params": {"url": f"https://example.com/{index}"}}
+        steps.append(
+            {
+                **step_keys(WORKSPACE, execution_id, index),
+                "type": keys.ITEM_STEP,
+                "workspaceId": WORKSPACE,
+                "workflowId": WORKFLOW,
+                "executionId": execution_id,
+                "index": index,
+                "actionId": action["id"],
+                "actionType": action["type"],
+                "action": dumps(action),
+                "status": "pending",
+                "attempt": 0,
+                "history": [],
+                "updatedAt": started,
+            }
+        )
+    return header, steps
+
+
+def seed_executions(store: DynamoStore, executions: int = EXECUTIONS) -> list[str]:
+    """Creates and advances `executions` executions round-robin; returns their ids."""
+    base = clock.now() - timedelta(seconds=10)
+    created = [_new_execution(number, clock.iso(base)) for number in range(executions)]
+    for header, steps in created:
+        store.create_execution(header, steps)
+    for index in range(COMPLETED_STEPS + 1):
+        for header, _ in created:
+            found = store.read_execution_records(header["workspaceId"], header["id"])
+            assert found is not None
+            current, steps = found
+            started = clock.iso(base + timedelta(milliseconds=index * STEP_MS))
+            assert store.begin_step(current, steps[index], current["currentRunId"], 1, started)
+        if index == COMPLETED_STEPS:
+            break
+        for header, _ in created:
+            found = store.read_execution_records(header["workspaceId"], header["id"])
+            assert found is not None
+            current, steps = found
+            ended = clock.iso(base + timedelta(milliseconds=(index + 1) * STEP_MS))
+            fields = {
+                "status": "completed",
+                "completedAt": ended,
+                "durationMs": STEP_MS,
+                "output": dumps({}),
+                "updatedAt": ended,
+            }
+            assert store.finish_step(current, steps[index], current["currentRunId"], fields)
+    return [header["id"] for header, _ in created]
+
+
+@contextmanager
+def moto_table() -> Iterator[None]:
+    """A fresh mocked account with the table (streams on) and the handlers' settings pointed at it."""
+    from execution_monitor import store as store_module
+    from execution_monitor.aws import reset_clients
+    from execution_monitor.settings import get_settings
+
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            "TABLE_NAME": TABLE,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+
+    def reset() -> None:
+        get_settings.cache_clear()
+        reset_clients()
+        store_module.default_store.cache_clear()
+
+    reset()
+    try:
+        with mock_aws():
+            boto3.client("dynamodb").create_table(**create_table_request(TABLE))
+            yield
+    finally:
+        reset()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def stream_records() -> list[dict[str, Any]]:
+    arn = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    return read_stream(boto3.client("dynamodbstreams"), arn)
+
+
+def _one_case(batch_size: int) -> dict[str, Any]:
+    from execution_monitor.aws import client
+    from execution_monitor.store import default_store
+    from tests.helpers import LambdaContext
+    from update_progress.handler import lambda_handler
+
+    with moto_table():
+        seed_executions(default_store())
+        records = stream_records()
+        counter = HeaderWriteCounter(client("dynamodb"))
+        started = time.perf_counter()
+        failures = 0
+        for start in range(0, len(records), batch_size):
+            response = lambda_handler({"Records": records[start : start + batch_size]}, LambdaContext())
+            failures += len(response["batchItemFailures"])
+        seconds = time.perf_counter() - started
+    return {
+        "bench": "update_progress",
+        "records": len(records),
+        "executions": EXECUTIONS,
+        "batch size": batch_size,
+        "invocations": -(-len(records) // batch_size),
+        "seconds": round(seconds, 3),
+        "records/s": round(len(records) / seconds),
+        "aggregate writes": counter.count,
+        "failed records": failures,
+    }
+
+
+def run_progress_bench() -> list[dict[str, Any]]:
+    """1,000 stream records over 50 executions: one batch of 1,000, then batches of 100."""
+    return [_one_case(1000), _one_case(100)]
