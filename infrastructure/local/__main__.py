@@ -36,6 +36,11 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
+PICK_ID = """python3 -c 'import json,sys; print(json.load(sys.stdin)["execution"]["id"])'"""
+RETRY_STEP_BODY = '{"actionId": "notify"}'
+JSON = "-H 'Content-Type: application/json'"
+
+
 def _banner(base_url: str) -> str:
     token = tokens.mint_token([DEMO_WORKSPACE])
     workflow = f"{base_url}/api/workspaces/{DEMO_WORKSPACE}/workflows/{DEMO_WORKFLOW}"
@@ -47,10 +52,19 @@ def _banner(base_url: str) -> str:
             f"Token for workspace '{DEMO_WORKSPACE}' (12 h; others: make -s token WORKSPACE=<id>[,<id>]):",
             f"  export TOKEN={token}",
             "",
-            "Try:",
+            "Read the demo workflow (a delay, an HTTP call, a queue message):",
             f"  curl -s {workflow} {auth}",
+            "Start it, then watch it live over SSE, or poll it:",
+            f"  curl -s -X POST {workflow}/executions {auth} {JSON} -d '{{}}' > /tmp/started.json",
+            f"  EXEC=$({PICK_ID} < /tmp/started.json)",
+            f'  curl -sN "{workflow}/executions/$EXEC/stream?access_token=$TOKEN"',
+            f"  curl -s {workflow}/executions/$EXEC {auth}",
             f"  curl -s '{workflow}/executions?limit=5' {auth}",
-            f"  curl -s {base_url}/api/openapi.json",
+            "Cancel, retry the execution, or retry one failed step:",
+            f"  curl -s -X POST {workflow}/executions/$EXEC/cancel {auth}",
+            f"  curl -s -X POST {workflow}/executions/$EXEC/retry {auth}",
+            f"  curl -s -X POST {workflow}/executions/$EXEC/retry-step {auth} {JSON} -d '{RETRY_STEP_BODY}'",
+            f"The API described: curl -s {base_url}/api/openapi.json",
             "",
         ]
     )
