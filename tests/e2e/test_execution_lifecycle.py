@@ -41,7 +41,7 @@ def terminal(execution: Any) -> bool:
     return execution["status"] in ("completed", "failed", "cancelled")
 
 
-def test_given_a_failing_call_when_the_step_is_retried_then_the_execution_completes_without_rerunning_earlier_steps(
+def test_given_a_failed_step_when_retried_then_the_execution_completes_without_rerunning_earlier_steps(
     http: httpx.Client, workspace: tuple[str, dict[str, str]], server: Loopback
 ) -> None:
     workspace_id, headers = workspace
