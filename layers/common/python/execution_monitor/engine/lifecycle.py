@@ -17,7 +17,7 @@ from execution_monitor.models import (
 from execution_monitor.observability import logger
 from execution_monitor.store import keys
 from execution_monitor.store.codec import dumps, execution_from_record, loads
-from execution_monitor.store.dynamodb import DynamoStore
+from execution_monitor.store.interface import ExecutionStore
 from execution_monitor.store.records import header_keys, step_keys
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -110,7 +110,9 @@ def _new_records(
     return header, steps
 
 
-def _launch(store: DynamoStore, runner: Runner, header: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+def _launch(
+    store: ExecutionStore, runner: Runner, header: dict[str, Any], steps: list[dict[str, Any]]
+) -> None:
     store.create_execution(header, steps)
     try:
         runner.start(header["currentRunId"], run_payload(header, steps, header["currentRunId"]))
@@ -121,7 +123,7 @@ def _launch(store: DynamoStore, runner: Runner, header: dict[str, Any], steps: l
 
 
 def start_execution(
-    store: DynamoStore,
+    store: ExecutionStore,
     runner: Runner,
     workflow: Workflow,
     execution_input: dict[str, Any],
@@ -162,14 +164,14 @@ def start_execution(
     return execution_from_record(header, steps), True
 
 
-def _records(store: DynamoStore, workspace_id: str, workflow_id: str, execution_id: str) -> Records:
+def _records(store: ExecutionStore, workspace_id: str, workflow_id: str, execution_id: str) -> Records:
     found = store.read_execution_records(workspace_id, execution_id)
     if found is None or found[0]["workflowId"] != workflow_id:
         raise NotFound(f"execution {execution_id} not found")
     return found
 
 
-def _reload(store: DynamoStore, header: dict[str, Any]) -> Execution:
+def _reload(store: ExecutionStore, header: dict[str, Any]) -> Execution:
     execution = store.get_execution(header["workspaceId"], header["id"])
     if execution is None:  # never deleted; guards the type
         raise NotFound(f"execution {header['id']} not found")
@@ -180,7 +182,7 @@ CANCEL_ATTEMPTS = 3
 
 
 def cancel_execution(
-    store: DynamoStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
+    store: ExecutionStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
 ) -> Execution:
     for _ in range(CANCEL_ATTEMPTS):
         header, steps = _records(store, workspace_id, workflow_id, execution_id)
@@ -199,7 +201,7 @@ def cancel_execution(
 
 
 def retry_execution(
-    store: DynamoStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
+    store: ExecutionStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
 ) -> Execution:
     header, steps = _records(store, workspace_id, workflow_id, execution_id)
     if header["status"] not in RETRYABLE_EXECUTION_STATUSES:
@@ -235,7 +237,12 @@ def _retryable_step(header: dict[str, Any], steps: list[dict[str, Any]], step: d
 
 
 def retry_step(
-    store: DynamoStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str, action_id: str
+    store: ExecutionStore,
+    runner: Runner,
+    workspace_id: str,
+    workflow_id: str,
+    execution_id: str,
+    action_id: str,
 ) -> Execution:
     header, steps = _records(store, workspace_id, workflow_id, execution_id)
     step = next((candidate for candidate in steps if candidate["actionId"] == action_id), None)
@@ -267,8 +274,6 @@ def retry_step(
         runner.start(run["runId"], run_payload(header, remaining, run["runId"]))
     except Exception:
         logger.exception("could not start the retry run")
-        store.end_execution(
-            {**header, "version": header["version"] + 1}, run["runId"], "failed", now, 0, "could not restart"
-        )
+        store.end_execution(header, run["runId"], "failed", now, 0, "could not restart the run")
         raise
     return _reload(store, header)

@@ -8,13 +8,13 @@ from typing import Any
 from execution_monitor import clock
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.observability import logger
-from execution_monitor.store.dynamodb import DynamoStore
+from execution_monitor.store.interface import ExecutionStore
 
 # Step Functions run status -> execution status it leaves behind when nothing else recorded one.
 _SETTLED_AS = {"SUCCEEDED": "completed", "FAILED": "failed", "TIMED_OUT": "failed", "ABORTED": "cancelled"}
 
 
-def settle_run(store: DynamoStore, detail: dict[str, Any]) -> str:
+def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
     """Returns what it did: 'settled:<status>' or why it left the record alone."""
     status = _SETTLED_AS.get(detail.get("status", ""))
     if status is None:

@@ -15,7 +15,7 @@ from execution_monitor.engine.templates import UnresolvedReference, resolve
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.observability import logger
 from execution_monitor.store.codec import dumps, loads
-from execution_monitor.store.dynamodb import DynamoStore
+from execution_monitor.store.interface import ExecutionStore
 from execution_monitor.store.records import status_index_keys
 
 MAX_OUTPUT_BYTES = 64 * 1024
@@ -49,7 +49,7 @@ def _capped(output: Any) -> str:
 
 
 class StepRunner:
-    def __init__(self, store: DynamoStore, ref: dict[str, Any]) -> None:
+    def __init__(self, store: ExecutionStore, ref: dict[str, Any]) -> None:
         self.store = store
         self.workspace_id = ref["workspaceId"]
         self.execution_id = ref["executionId"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from execution_monitor.models import Execution, ExecutionPage, Workflow, WorkflowDefinition
 
@@ -21,3 +21,41 @@ class ExecutionReader(Protocol):
     def list_executions(
         self, workspace_id: str, workflow_id: str, *, limit: int, status: str | None, cursor: str | None
     ) -> ExecutionPage: ...
+
+
+Record = dict[str, Any]
+
+
+class ExecutionStore(ExecutionReader, Protocol):
+    """Execution writes. Each transition is one conditional write; False means another writer won."""
+
+    def read_execution_records(
+        self, workspace_id: str, execution_id: str
+    ) -> tuple[Record, list[Record]] | None: ...
+
+    def create_execution(self, header: Record, steps: list[Record]) -> None: ...
+
+    def claim_idempotency_key(self, record: Record, now_epoch: int) -> Record | None: ...
+
+    def begin_step(self, header: Record, step: Record, run_id: str, attempt: int, now: str) -> bool: ...
+
+    def finish_step(
+        self,
+        header: Record,
+        step: Record,
+        run_id: str,
+        step_fields: Record,
+        execution_fields: Record | None = None,
+    ) -> bool: ...
+
+    def end_execution(
+        self, header: Record, run_id: str, status: str, now: str, duration_ms: int, error: str | None = None
+    ) -> bool: ...
+
+    def cancel(self, header: Record, running_step: Record | None, now: str, duration_ms: int) -> bool: ...
+
+    def restart_from_step(
+        self, header: Record, step: Record, run: Record, history: list[Record], now: str
+    ) -> bool: ...
+
+    def claim_retry(self, header: Record, new_execution_id: str, now: str) -> bool: ...
