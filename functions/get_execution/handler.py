@@ -6,9 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from execution_monitor import executions
-from execution_monitor.api import create_resolver, execution_response, serve
+from execution_monitor.api import api_handler, execution_response
 from execution_monitor.models import ExecutionEnvelope
-from execution_monitor.observability import logger, tracer
 from execution_monitor.params import EXECUTION_ROUTE, ExecutionId, IfNoneMatch, WorkflowId, WorkspaceId
 from execution_monitor.store import default_store
 
@@ -33,10 +32,4 @@ def get_execution(
     return execution_response(execution, ifNoneMatch)
 
 
-app = create_resolver(router)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = api_handler(router)

@@ -2,13 +2,11 @@
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from execution_monitor.api import create_resolver, serve
-from execution_monitor.observability import logger
+from execution_monitor.api import api_handler
 
 router = Router()
 
@@ -28,9 +26,4 @@ def get_openapi() -> Response[str]:
     )
 
 
-app = create_resolver(router)
-
-
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = api_handler(router)

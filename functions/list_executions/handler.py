@@ -1,14 +1,11 @@
 """GET executions: newest first, one index Query per page, optional status filter, opaque cursor."""
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from execution_monitor import executions
-from execution_monitor.api import create_resolver, json_response, serve
+from execution_monitor.api import api_handler, json_response
 from execution_monitor.models import ExecutionPage
-from execution_monitor.observability import logger, tracer
 from execution_monitor.params import EXECUTIONS_ROUTE, Cursor, Limit, StatusFilter, WorkflowId, WorkspaceId
 from execution_monitor.store import default_store
 
@@ -29,10 +26,4 @@ def list_executions(
     return json_response(200, page)
 
 
-app = create_resolver(router)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = api_handler(router)

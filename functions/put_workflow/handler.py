@@ -1,15 +1,14 @@
 """PUT workflow: create or replace a definition; its version increments."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from execution_monitor import workflows
-from execution_monitor.api import create_resolver, json_response, serve
+from execution_monitor.api import api_handler, json_response
 from execution_monitor.models import WorkflowDefinition, WorkflowEnvelope
-from execution_monitor.observability import logger, tracer
 from execution_monitor.params import WORKFLOW_ROUTE, WorkflowId, WorkspaceId
 from execution_monitor.store import default_store
 
@@ -24,10 +23,4 @@ def put_workflow(
     return json_response(200, WorkflowEnvelope(workflow=workflow))
 
 
-app = create_resolver(router)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = api_handler(router)

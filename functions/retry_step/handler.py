@@ -1,16 +1,15 @@
 """POST retry-step: resume from one failed step; earlier results are kept and not run again. 202."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from execution_monitor.api import create_resolver, json_response, serve
+from execution_monitor.api import api_handler, json_response
 from execution_monitor.engine import lifecycle
 from execution_monitor.engine.runner import default_runner
 from execution_monitor.models import ExecutionEnvelope, RetryStepRequest
-from execution_monitor.observability import logger, tracer
 from execution_monitor.params import EXECUTION_ROUTE, ExecutionId, WorkflowId, WorkspaceId
 from execution_monitor.store import default_store
 
@@ -30,10 +29,4 @@ def retry_step(
     return json_response(202, ExecutionEnvelope(execution=execution))
 
 
-app = create_resolver(router)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return serve(app, event, context)
+lambda_handler = api_handler(router)

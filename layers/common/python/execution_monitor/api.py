@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -16,7 +17,7 @@ from execution_monitor.api_model import ApiModel
 from execution_monitor.auth import principal_from_authorizer, require_member
 from execution_monitor.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, ValidationFailed
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES, Execution, ExecutionEnvelope
-from execution_monitor.observability import logger
+from execution_monitor.observability import logger, tracer
 from execution_monitor.settings import get_settings
 
 JSON = content_types.APPLICATION_JSON
@@ -102,6 +103,21 @@ def guard_request(event: dict[str, Any]) -> None:
     if workspace_id is not None:
         principal = principal_from_authorizer((event.get("requestContext") or {}).get("authorizer"))
         require_member(principal, workspace_id)
+
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def api_handler(*routers: Router) -> LambdaHandler:
+    """The Lambda entry point of an API function: guards, then the validating resolver."""
+    app = create_resolver(*routers)
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return serve(app, event, context)
+
+    return lambda_handler
 
 
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
