@@ -36,3 +36,4 @@ AUTHORIZER_FUNCTION = "authorize"
 # Functions that no route calls: the engine's task and the run reconciler.
 ENGINE_FUNCTION = "run_action"
 RECONCILER_FUNCTION = "reconcile_execution"
+PROGRESS_FUNCTION = "update_progress"

@@ -41,6 +41,7 @@ from infrastructure.constructs.engine import Engine
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import RUNTIME, FunctionFactory
 from infrastructure.constructs.layer import CommonLayer
+from infrastructure.constructs.progress import Progress
 from infrastructure.nag import acknowledge, flatten_reference
 from infrastructure.routes import ROUTES, Route
 
@@ -97,6 +98,9 @@ class ExecutionMonitorStack(Stack):
             http_allowed_networks=",".join(self._context_list(CONTEXT_HTTP_ALLOWED_NETWORKS)),
         )
         self.state_machine = self.engine.state_machine
+        self.progress = Progress(
+            self, "Progress", data=self.data, functions=self.functions, failures=self.failures
+        )
 
         for route in routes:
             if route.function not in self.route_functions:

@@ -107,8 +107,9 @@ class ServiceFunction(Construct):
         acknowledge(
             self.role.node.find_child("DefaultPolicy"),
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions, so active "
-            "tracing needs Resource '*'; every other statement is scoped to an ARN.",
+            "X-Ray PutTraceSegments/PutTelemetryRecords (and, for the stream consumer, "
+            "dynamodb:ListStreams) support no resource-level permissions, so they need Resource '*'; "
+            "every other statement is scoped to an ARN.",
         )
 
 

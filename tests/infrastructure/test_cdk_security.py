@@ -116,12 +116,15 @@ def test_no_policy_grants_wildcard_actions(synthesized: Synthesized) -> None:
 
 def test_only_tracing_and_log_delivery_are_granted_on_any_resource(synthesized: Synthesized) -> None:
     machine_role = synthesized.logical_id(synthesized.stack.state_machine.role)
+    progress_role = synthesized.logical_id(synthesized.stack.progress.updater.role)
     for logical_id, statement in _all_statements(synthesized):
         if "*" in _as_list(statement["Resource"]):
             roles = synthesized.resources[logical_id]["Properties"]["Roles"]
             allowed = set(ACTIONS_ALLOWED_ON_ANY_RESOURCE)
             if roles == [{"Ref": machine_role}]:
                 allowed |= STATE_MACHINE_ACTIONS_ON_ANY_RESOURCE
+            if roles == [{"Ref": progress_role}]:
+                allowed.add("dynamodb:ListStreams")  # what a stream event source mapping needs, on '*'
             assert set(_as_list(statement["Action"])) <= allowed, logical_id
 
 

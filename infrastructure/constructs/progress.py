@@ -1,0 +1,69 @@
+"""Progress and ETA: update_progress consumes the table's stream in batches.
+
+Partial batch responses report only the failing records; a failing batch is bisected so one
+poison record cannot hold back the others, and after the retry limit it is parked in the
+failed-events queue (the record's stream position, for replay) instead of blocking the shard.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from constructs import Construct
+
+from execution_monitor.store import keys
+from infrastructure.constants import (
+    PROGRESS_BATCH_SIZE,
+    PROGRESS_BATCHING_WINDOW_SECONDS,
+    PROGRESS_MAX_RECORD_AGE_HOURS,
+    PROGRESS_RETRY_ATTEMPTS,
+    PROGRESS_TIMEOUT_SECONDS,
+)
+from infrastructure.constructs.data import Data
+from infrastructure.constructs.failures import FailedEventsQueue
+from infrastructure.constructs.functions import FunctionFactory
+from infrastructure.routes import PROGRESS_FUNCTION
+
+# Only step and execution items move progress; workflows, statistics and idempotency claims do not.
+PROGRESS_ITEM_TYPES = (keys.ITEM_STEP, keys.ITEM_EXECUTION)
+
+
+class Progress(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        functions: FunctionFactory,
+        failures: FailedEventsQueue,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.updater = functions.create(
+            self, PROGRESS_FUNCTION, timeout=Duration.seconds(PROGRESS_TIMEOUT_SECONDS)
+        )
+        data.grant_read(self.updater.role)
+        # Statistics are read in one BatchGetItem per batch and written with conditional puts.
+        iam.Grant.add_to_principal(
+            grantee=self.updater.role, actions=["dynamodb:BatchGetItem"], resource_arns=[data.table.table_arn]
+        )
+        data.grant_writes(self.updater.role, ("dynamodb:PutItem", "dynamodb:UpdateItem"))
+        self.event_source = sources.DynamoEventSource(
+            data.table,
+            starting_position=lambda_.StartingPosition.LATEST,
+            batch_size=PROGRESS_BATCH_SIZE,
+            max_batching_window=Duration.seconds(PROGRESS_BATCHING_WINDOW_SECONDS),
+            bisect_batch_on_error=True,
+            report_batch_item_failures=True,
+            retry_attempts=PROGRESS_RETRY_ATTEMPTS,
+            max_record_age=Duration.hours(PROGRESS_MAX_RECORD_AGE_HOURS),
+            on_failure=sources.SqsDlq(failures.queue),
+            filters=[
+                lambda_.FilterCriteria.filter(
+                    {"dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.or_(*PROGRESS_ITEM_TYPES)}}}}
+                )
+            ],
+        )
+        self.updater.function.add_event_source(self.event_source)
