@@ -48,11 +48,7 @@ RECONCILER_RETRY_ATTEMPTS = 8
 ENGINE_LOG_RETENTION = RetentionDays.ONE_MONTH
 FAILED_EVENTS_RETENTION_DAYS = 14
 
-# Progress (the stream consumer).
-PROGRESS_BATCH_SIZE = 100
-PROGRESS_BATCHING_WINDOW_SECONDS = 1  # a second of coalescing: one recompute per execution per batch
-PROGRESS_RETRY_ATTEMPTS = 5
-PROGRESS_MAX_RECORD_AGE_HOURS = 6
+# Progress (the stream consumer; its mapping settings are in progress_mapping.py).
 PROGRESS_TIMEOUT_SECONDS = 60
 # CDK context keys a deployment sets (cdk.json or -c): where send_message may deliver, and which
 # private networks http_request may call (comma-separated CIDRs; none by default).

@@ -13,21 +13,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
-from execution_monitor.store import keys
-from infrastructure.constants import (
-    PROGRESS_BATCH_SIZE,
-    PROGRESS_BATCHING_WINDOW_SECONDS,
-    PROGRESS_MAX_RECORD_AGE_HOURS,
-    PROGRESS_RETRY_ATTEMPTS,
-    PROGRESS_TIMEOUT_SECONDS,
-)
+from infrastructure import progress_mapping as mapping
+from infrastructure.constants import PROGRESS_TIMEOUT_SECONDS
 from infrastructure.constructs.data import Data
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import FunctionFactory
 from infrastructure.routes import PROGRESS_FUNCTION
-
-# Only step and execution items move progress; workflows, statistics and idempotency claims do not.
-PROGRESS_ITEM_TYPES = (keys.ITEM_STEP, keys.ITEM_EXECUTION)
 
 
 class Progress(Construct):
@@ -52,17 +43,17 @@ class Progress(Construct):
         data.grant_writes(self.updater.role, ("dynamodb:PutItem", "dynamodb:UpdateItem"))
         self.event_source = sources.DynamoEventSource(
             data.table,
-            starting_position=lambda_.StartingPosition.LATEST,
-            batch_size=PROGRESS_BATCH_SIZE,
-            max_batching_window=Duration.seconds(PROGRESS_BATCHING_WINDOW_SECONDS),
+            starting_position=lambda_.StartingPosition(mapping.STARTING_POSITION),
+            batch_size=mapping.BATCH_SIZE,
+            max_batching_window=Duration.seconds(mapping.BATCHING_WINDOW_SECONDS),
             bisect_batch_on_error=True,
             report_batch_item_failures=True,
-            retry_attempts=PROGRESS_RETRY_ATTEMPTS,
-            max_record_age=Duration.hours(PROGRESS_MAX_RECORD_AGE_HOURS),
+            retry_attempts=mapping.RETRY_ATTEMPTS,
+            max_record_age=Duration.hours(mapping.MAX_RECORD_AGE_HOURS),
             on_failure=sources.SqsDlq(failures.queue),
             filters=[
                 lambda_.FilterCriteria.filter(
-                    {"dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.or_(*PROGRESS_ITEM_TYPES)}}}}
+                    {"dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.or_(*mapping.ITEM_TYPES)}}}}
                 )
             ],
         )

@@ -15,10 +15,13 @@ import boto3
 from infrastructure.local import seed, tokens
 from infrastructure.local.aws import TABLE_NAME, Moto, configure_environment, start_moto
 from infrastructure.local.engine import provision_engine
+from infrastructure.local.moto_threads import serialize_dynamodb
 from infrastructure.local.run_watcher import RunWatcher
+from infrastructure.local.stream_poller import start_progress_poller
 from infrastructure.table import create_table_request
 
 log = logging.getLogger("infrastructure.local.runtime")
+PROGRESS_DLQ = "update-progress-dlq"
 
 
 class LocalRuntime:
@@ -38,6 +41,7 @@ class LocalRuntime:
     def start(self) -> None:
         tokens.ensure_signing_key()  # the gateway serves its JWKS; make it exist before any request
         self.moto = start_moto()
+        self.on_stop(serialize_dynamodb())
         self.on_stop(self.moto.stop)
         # Before anything creates a boto3 client or reads settings: both are cached per process.
         configure_environment(self.moto, jwks_url=f"{self.gateway_url}{tokens.JWKS_ROUTE}")
@@ -59,6 +63,10 @@ class LocalRuntime:
         watcher = RunWatcher(boto3.client("stepfunctions"), state_machine_arn)
         watcher.start()
         self.on_stop(watcher.stop)
+        # update_progress fed by the table's stream, in batches, with a local dead-letter queue.
+        dead_letters = boto3.client("sqs").create_queue(QueueName=PROGRESS_DLQ)["QueueUrl"]
+        poller = start_progress_poller(boto3.Session(), TABLE_NAME, dead_letters)
+        self.on_stop(poller.stop)
 
     def stop(self) -> None:
         self._ready.clear()

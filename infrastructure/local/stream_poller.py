@@ -32,17 +32,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from infrastructure import progress_mapping as mapping
 from infrastructure.local.aws import ACCOUNT_ID
 from infrastructure.local.events import LambdaContext
+from infrastructure.routes import PROGRESS_FUNCTION
 
 log = logging.getLogger("infrastructure.local.stream_poller")
 
 Invoke = Callable[[dict[str, Any]], Any]
 OnFailure = Callable[[dict[str, Any], list[dict[str, Any]]], None]
 RecordFilter = Callable[[dict[str, Any]], bool]
-
-PROGRESS_FUNCTION = "update_progress"
-PROGRESS_ITEM_TYPES = ("step", "execution")
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,17 @@ class MappingSettings:
     shard_refresh_seconds: float = 5.0
 
 
-# What the CDK stack configures for update_progress (keep the two in step).
-PROGRESS_MAPPING = MappingSettings()
+# What the CDK stack configures for update_progress (keep the two in step). AWS counts bisection
+# retries against retry_attempts; 10 lets a 100-record batch narrow to the failing record (7 halvings).
+PROGRESS_MAPPING = MappingSettings(
+    batch_size=mapping.BATCH_SIZE,
+    max_batching_window_seconds=mapping.BATCHING_WINDOW_SECONDS,
+    retry_attempts=mapping.RETRY_ATTEMPTS,
+    starting_position=mapping.STARTING_POSITION,
+)
 
 
-def item_type_filter(types: Iterable[str] = PROGRESS_ITEM_TYPES) -> RecordFilter:
+def item_type_filter(types: Iterable[str] = mapping.ITEM_TYPES) -> RecordFilter:
     """The mapping's filter `{"dynamodb": {"NewImage": {"type": {"S": [...]}}}}` as a predicate."""
     wanted = frozenset(types)
 

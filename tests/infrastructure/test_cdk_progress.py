@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.constants import PROGRESS_BATCH_SIZE, PROGRESS_RETRY_ATTEMPTS
+from infrastructure import progress_mapping
 from tests.infrastructure.synthesis import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")
@@ -27,11 +27,12 @@ def test_update_progress_reads_the_tables_stream_in_batches_with_partial_failure
         "Fn::GetAtt": [synthesized.logical_id(stack.data.table), "StreamArn"]
     }
     assert mapping["FunctionName"] == {"Ref": synthesized.logical_id(stack.progress.updater.function)}
-    assert mapping["BatchSize"] == PROGRESS_BATCH_SIZE
+    assert mapping["BatchSize"] == progress_mapping.BATCH_SIZE
+    assert mapping["StartingPosition"] == progress_mapping.STARTING_POSITION
     assert mapping["MaximumBatchingWindowInSeconds"] >= 1
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
-    assert mapping["MaximumRetryAttempts"] == PROGRESS_RETRY_ATTEMPTS
+    assert mapping["MaximumRetryAttempts"] == progress_mapping.RETRY_ATTEMPTS
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [synthesized.logical_id(stack.failures.queue), "Arn"]
     }

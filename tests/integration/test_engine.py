@@ -445,3 +445,31 @@ def test_given_a_run_stopped_outside_the_api_then_the_local_run_watcher_settles_
     assert settled is not None and settled.status in ("cancelled", "failed")  # ABORTED in AWS, FAILED in moto
     assert settled.error is None or settled.error.startswith("run ")
     assert not settled.can_cancel
+
+
+def test_given_two_concurrent_retry_steps_then_one_restarts_the_step_and_the_other_is_409(
+    store: DynamoStore, server: Loopback, engine: str
+) -> None:
+    server.statuses = [500]
+    put(store, [{"id": "call", "type": "http_request", "params": {"url": server.url + "/r"}}])
+    failed = wait_for(store, start()["id"], finished)
+    runs_settled(engine, 1)
+    results: list[tuple[int, dict[str, Any]]] = []
+    barrier = threading.Barrier(2)
+
+    def retry() -> None:
+        barrier.wait()
+        results.append(post(retry_step, failed.id, "retry-step", {"actionId": "call"}))
+
+    threads = [threading.Thread(target=retry) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for status, _ in results) == [202, 409]
+    execution = wait_for(store, failed.id, finished)
+    assert execution.status == "completed"
+    assert len(execution.runs) == 2
+    assert step(execution, "call").attempt == 2
+    assert len(server.hits) == 2

@@ -21,9 +21,10 @@ from execution_monitor.progress import (
     aggregate,
     changed_fields,
     compute_progress,
+    due_since,
     estimate_remaining_ms,
-    percentage,
     same_progress,
+    wall_ms,
 )
 from execution_monitor.progress_updater import (
     MalformedRecord,
@@ -35,7 +36,8 @@ from execution_monitor.progress_updater import (
 from execution_monitor.step_stats import WINDOW, StepStats, definition_hash, quantile, trimmed_mean
 from execution_monitor.store import keys
 from execution_monitor.store.codec import dumps, empty_progress, from_item, to_item
-from execution_monitor.store.progress_writes import STATS_MARK, StatsWrite, stats_keys, stats_record
+from execution_monitor.store.progress_writes import STATS_MARK, stats_keys, stats_record
+from execution_monitor.store.records import step_counts
 
 WS, WF = "ws1", "wf1"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -90,7 +92,9 @@ def header(status: str = "running", total: int = 3, **fields: Any) -> dict[str, 
 def stats_of(*durations: int, kind: str = "http", action_id: str = "a1") -> StepStats:
     stats = StepStats()
     for position, duration in enumerate(durations):
-        stats = stats.add(at(position), duration, definition_hash(action(action_id, kind)))
+        stats = stats.add(
+            at(position), duration, definition_hash(action(action_id, kind)), f"e{position}#1#1"
+        )
     return stats
 
 
@@ -102,7 +106,8 @@ def test_given_any_counts_when_percentage_then_floor_and_100_only_when_all_compl
     total: int, data: st.DataObject
 ) -> None:
     completed = data.draw(st.integers(0, total))
-    value = percentage(completed, total)
+    steps = [{"status": "completed"}] * completed + [{"status": "pending"}] * (total - completed)
+    value = step_counts("running", steps, total)["percentage"]
     assert value == (100 * completed) // total
     assert (value == 100) == (completed == total)
 
@@ -162,7 +167,8 @@ def test_given_a_step_with_no_estimate_at_all_when_estimating_then_the_eta_is_un
 
 
 def test_given_statistics_of_a_changed_action_definition_when_estimating_then_they_are_not_used() -> None:
-    stale = StepStats().add(at(0), 9000, definition_hash({"type": "http_request", "params": {"url": "old"}}))
+    old_definition = definition_hash({"type": "http_request", "params": {"url": "old"}})
+    stale = StepStats().add(at(0), 9000, old_definition, "e0#1#1")
     steps = [step(0, status="completed", durationMs=1000), step(1)]
     assert estimate_remaining_ms(header(total=2), steps, {"a1": stale}, T0) == 1000
 
@@ -192,6 +198,41 @@ def test_given_a_running_step_when_time_passes_then_remaining_never_grows_and_co
     assert second["estimatedTimeRemaining"] <= first["estimatedTimeRemaining"]
     if elapsed + later <= 4000:  # on schedule: the predicted completion instant does not move
         assert second["estimatedCompletionAt"] == first["estimatedCompletionAt"]
+
+
+def test_given_a_gap_before_a_step_when_its_wall_time_is_taken_then_the_engines_overhead_is_included() -> (
+    None
+):
+    steps = [
+        step(0, status="completed", startedAt=at(100), completedAt=at(1000), durationMs=900),
+        step(1, status="completed", startedAt=at(1150), completedAt=at(2000), durationMs=850),
+    ]
+    assert [wall_ms(header(total=2), steps, each) for each in steps] == [1000, 1000]
+
+
+def test_given_a_retry_step_run_when_anchoring_its_first_step_then_the_run_start_is_used() -> None:
+    runs = [
+        {"runId": "r1", "startIndex": 0, "startedAt": at(0)},
+        {"runId": "r2", "startIndex": 1, "startedAt": at(60_000)},
+    ]
+    steps = [
+        step(0, status="completed", completedAt=at(500), runId="r1"),
+        step(1, status="running", startedAt=at(60_050), runId="r2"),
+    ]
+    retried = header(total=2, runs=runs, currentRunId="r2")
+    assert due_since(retried, steps, steps[1]) == at(60_000)
+    stats = {"a1": stats_of(1000, action_id="a1")}
+    assert estimate_remaining_ms(retried, steps, stats, T0 + timedelta(milliseconds=60_400)) == 600
+
+
+def test_given_a_delay_with_learned_overhead_when_estimating_then_never_below_its_configured_seconds() -> (
+    None
+):
+    slow = stats_of(1150, kind="delay", action_id="a0")
+    fast = stats_of(700, kind="delay", action_id="a0")
+    pending = [step(0, "delay")]
+    assert estimate_remaining_ms(header("pending", total=1), pending, {"a0": slow}, T0) == 1150
+    assert estimate_remaining_ms(header("pending", total=1), pending, {"a0": fast}, T0) == 1000
 
 
 # -- when to write ------------------------------------------------------------------------------
@@ -250,7 +291,7 @@ def test_given_any_fold_order_when_folding_then_statistics_are_identical(
     def fold(order: list[tuple[int, int]]) -> StepStats:
         stats = StepStats()
         for completed, duration in order:
-            stats = stats.add(at(completed), duration, action_hash)
+            stats = stats.add(at(completed), duration, action_hash, f"exec_{completed}#1#1")
         return stats
 
     assert fold(samples) == fold(shuffled)
@@ -259,9 +300,15 @@ def test_given_any_fold_order_when_folding_then_statistics_are_identical(
 
 def test_given_a_newer_attempt_of_a_changed_definition_when_folded_then_statistics_start_over() -> None:
     old = stats_of(1000, 1000)
-    changed = old.add(at(10), 50, "another-definition")
+    changed = old.add(at(10), 50, "another-definition", "e9#1#1")
     assert (changed.count, changed.typical_ms, changed.definition_hash) == (1, 50, "another-definition")
-    assert old.add(at(-10), 50, "another-definition") == old  # an older one is ignored
+    assert old.add(at(-10), 50, "another-definition", "e8#1#1") == old  # an older one is ignored
+
+
+def test_given_an_attempt_already_in_the_statistics_when_folded_again_then_nothing_changes() -> None:
+    once = stats_of(100, 200)
+    assert once.add(at(5), 999, definition_hash(action("a1", "http")), "e1#1#1") == once
+    assert once.has_sample("e0#1#1") and not once.has_sample("e7#1#1")
 
 
 def test_given_statistics_when_stored_and_read_back_then_they_are_equal() -> None:
@@ -366,23 +413,19 @@ class MemoryStore:
                 found[action_id] = StepStats.from_record(item)
         return found
 
-    def record_step_duration(
-        self, step: dict[str, Any], before: StepStats, after: StepStats, now: str
-    ) -> StatsWrite:
-        current = self.table.get(step)
-        if not (
-            current
-            and current["status"] == "completed"
-            and current["attempt"] == step["attempt"]
-            and current.get(STATS_MARK, 0) < step["attempt"]
-        ):
-            return StatsWrite.DUPLICATE
+    def put_step_stats(self, step: dict[str, Any], before: StepStats, after: StepStats, now: str) -> bool:
         stored = self.table.get(stats_keys(step["workspaceId"], step["workflowId"], step["actionId"]))
         if (stored["version"] if stored else 0) != before.version:
-            return StatsWrite.CONFLICT
-        self.table.update(step, **{STATS_MARK: step["attempt"]})
+            return False
         self.table.put(stats_record(step, after, before.version + 1, now))
-        return StatsWrite.APPLIED
+        return True
+
+    def mark_step_folded(self, step: dict[str, Any]) -> bool:
+        current = self.table.get(step)
+        if not (current and current["status"] == "completed" and current["attempt"] == step["attempt"]):
+            return False
+        self.table.update(step, **{STATS_MARK: step["attempt"]})
+        return True
 
     def write_progress(self, header: dict[str, Any], fields: dict[str, Any], now: str) -> bool:
         current = self.table.get(header)
@@ -432,7 +475,7 @@ class SimulatedExecution:
     def create(self) -> None:
         now = self.tick()
         for index, kind in enumerate(self.kinds):
-            definition = action(f"a{index}", kind, seconds=self.durations[index] / 1000)
+            definition = action(f"a{index}", kind, seconds=1)
             self.table.put(
                 {
                     **self.key(keys.step_sk(index)),
@@ -556,20 +599,26 @@ def deliver(store: MemoryStore, records: list[dict[str, Any]], now: datetime) ->
     return [updater.handle_raw(record) for record in records]
 
 
-plans_strategy = st.lists(
-    st.tuples(
-        st.lists(st.sampled_from(["http", "delay"]), min_size=1, max_size=4),
-        st.lists(st.integers(0, 5000), min_size=4, max_size=4),
-        st.sampled_from(["completed", "failed", "cancelled", "running"]),
-    ),
-    min_size=1,
-    max_size=3,
-)
+@st.composite
+def plans_strategy(draw: st.DrawFn) -> list[tuple[list[str], list[int], str]]:
+    """Executions of one workflow (same actions), each with its own step durations and ending."""
+    kinds = draw(st.lists(st.sampled_from(["http", "delay"]), min_size=1, max_size=4))
+    runs = draw(
+        st.lists(
+            st.tuples(
+                st.lists(st.integers(0, 5000), min_size=4, max_size=4),
+                st.sampled_from(["completed", "failed", "cancelled", "running"]),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    return [(kinds, durations, ending) for durations, ending in runs]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    plans=plans_strategy,
+    plans=plans_strategy(),
     interleaving=st.lists(st.integers(0, 2), max_size=40),
     now_ms=st.integers(0, 60_000),
     data=st.data(),
@@ -612,14 +661,10 @@ def test_given_any_at_least_once_delivery_of_the_stream_when_processed_then_stor
     assert store.progress_writes == writes_before
     assert table.items == items_before
 
-    # Each completed non-delay attempt is in its action's statistics exactly once.
+    # Each completed attempt (delays too: their overhead is learned) is counted exactly once.
     completed: dict[str, int] = {}
     for (_, sk), item in table.items.items():
-        if (
-            sk.startswith(keys.STEP_SK_PREFIX)
-            and item["status"] == "completed"
-            and item["actionType"] != "delay"
-        ):
+        if sk.startswith(keys.STEP_SK_PREFIX) and item["status"] == "completed":
             completed[item["actionId"]] = completed.get(item["actionId"], 0) + 1
     counted = {
         item["actionId"]: item["count"] for (_, sk), item in table.items.items() if sk.startswith("STATS#")
@@ -645,3 +690,25 @@ def test_given_an_execution_with_corrupt_data_when_processed_then_its_record_fai
     assert set(outcomes[:-1]) <= {"written", "skipped"}
     assert updater.writes == 1
     assert table.items[(keys.execution_pk(WS, "exec_0"), keys.EXECUTION_SK)]["progress"]["percentage"] == 100
+
+
+def test_given_a_crash_between_the_statistics_write_and_the_step_mark_when_replayed_then_counted_once() -> (
+    None
+):
+    table, ops = build_run([(["http", "http"], [300, 500, 0, 0], "completed")], [])
+    for operation in ops:
+        operation()
+    store = MemoryStore(table)
+    store.mark_step_folded = lambda step: False  # type: ignore[method-assign]  # the "crash"
+    deliver(store, list(table.stream), T0)
+    del store.mark_step_folded  # back to the real method
+    deliver(store, list(table.stream), T0)
+    deliver(store, list(table.stream), T0)
+
+    stats = {sk: item for (_, sk), item in table.items.items() if sk.startswith("STATS#")}
+    assert {sk: (item["count"], item["version"]) for sk, item in stats.items()} == {
+        "STATS#a0": (1, 1),
+        "STATS#a1": (1, 1),
+    }
+    steps = [item for (_, sk), item in table.items.items() if sk.startswith(keys.STEP_SK_PREFIX)]
+    assert all(item[STATS_MARK] == 1 for item in steps)

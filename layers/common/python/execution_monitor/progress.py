@@ -14,7 +14,7 @@ from execution_monitor import clock
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.step_stats import StepStats, definition_hash
 from execution_monitor.store.codec import empty_progress, loads
-from execution_monitor.store.records import displayed_step_status
+from execution_monitor.store.records import step_counts
 
 # A recomputed ETA within this much of the stored one is "the same" (no write, no version bump).
 # Without a tolerance every replayed record would rewrite an ETA that only moved with the clock.
@@ -31,89 +31,106 @@ def step_action(step: Record) -> dict[str, Any]:
 
 
 def configured_delay_ms(step: Record) -> int | None:
-    """A delay step's duration is known in advance: its configured seconds."""
+    """A delay step's duration is known in advance: at least its configured seconds."""
     if step.get("actionType") != "delay":
         return None
     return round(float(step_action(step)["params"]["seconds"]) * 1000)
 
 
-def own_mean_ms(steps: Sequence[Record]) -> int | None:
-    """The mean duration of this execution's completed steps, delays excluded (they say nothing)."""
-    durations = [
-        int(step["durationMs"])
+def _steps_by_index(steps: Sequence[Record]) -> dict[int, Record]:
+    return {int(step["index"]): step for step in steps}
+
+
+def due_since(header: Record, steps: Sequence[Record], step: Record) -> str | None:
+    """When the step became the one to run: its run's start if it is the run's first step, else
+    the end of the step before it. Wall time from there to the step's end is what the step costs
+    the execution — the engine's scheduling, retries and backoff included, not only the action.
+    """
+    index = int(step["index"])
+    runs = {run["runId"]: run for run in header.get("runs", [])}
+    run = runs.get(step.get("runId") or header.get("currentRunId"))
+    if run is not None and int(run["startIndex"]) == index:
+        return str(run["startedAt"])
+    previous = _steps_by_index(steps).get(index - 1)
+    if previous is not None and previous.get("completedAt"):
+        return str(previous["completedAt"])
+    if index == 0:
+        return str(header["startedAt"])
+    started: str | None = step.get("startedAt")
+    return started
+
+
+def wall_ms(header: Record, steps: Sequence[Record], step: Record) -> int | None:
+    """What a completed step cost the execution (falls back to its own duration)."""
+    anchor, completed = due_since(header, steps, step), step.get("completedAt")
+    if anchor and completed and anchor <= completed:
+        return clock.millis_between(anchor, completed)
+    duration = step.get("durationMs")
+    return None if duration is None else int(duration)
+
+
+def own_mean_ms(header: Record, steps: Sequence[Record]) -> int | None:
+    """The mean wall time of this execution's completed steps, delays excluded (they say nothing)."""
+    walls = [
+        wall
         for step in steps
-        if step["status"] == "completed"
-        and step.get("actionType") != "delay"
-        and step.get("durationMs") is not None
+        if step["status"] == "completed" and step.get("actionType") != "delay"
+        for wall in [wall_ms(header, steps, step)]
+        if wall is not None
     ]
-    return round(sum(durations) / len(durations)) if durations else None
+    return round(sum(walls) / len(walls)) if walls else None
 
 
 def typical_ms(step: Record, stats: Mapping[str, StepStats], fallback_ms: int | None) -> int | None:
-    """Configured delay, else this workflow's statistics for the action, else the execution's own mean."""
+    """This workflow's statistics for the action (a delay: never below its configured seconds),
+    else a delay's configured seconds, else the execution's own mean."""
+    known = stats.get(step["actionId"])
+    learned = None if known is None else known.typical_for(definition_hash(step_action(step)))
     delay = configured_delay_ms(step)
     if delay is not None:
-        return delay
-    known = stats.get(step["actionId"])
-    if known is not None:
-        typical = known.typical_for(definition_hash(step_action(step)))
-        if typical is not None:
-            return typical
-    return fallback_ms
+        return delay if learned is None else max(delay, learned)
+    return learned if learned is not None else fallback_ms
 
 
-def elapsed_ms(started_at: str | None, now: datetime) -> int:
-    if not started_at:
+def elapsed_ms(since: str | None, now: datetime) -> int:
+    if not since:
         return 0
-    return max(0, round((now - clock.parse_iso(started_at)).total_seconds() * 1000))
+    return max(0, round((now - clock.parse_iso(since)).total_seconds() * 1000))
 
 
 def estimate_remaining_ms(
     header: Record, steps: Sequence[Record], stats: Mapping[str, StepStats], now: datetime
 ) -> int | None:
-    """Sum of typical durations of pending steps + what is left of the running step's typical.
+    """Typical wall time of every step still to run, less what the next one has already used.
 
     None when the execution is terminal, or when a step still to run has no estimate at all (an ETA
     that silently leaves steps out would be wrong, not just imprecise).
     """
     if header["status"] in TERMINAL_EXECUTION_STATUSES:
         return None
-    fallback = own_mean_ms(steps)
+    fallback = own_mean_ms(header, steps)
     remaining = 0
-    for step in steps:
+    next_due = True  # the first step still to run is the running one, or the next to start
+    for step in sorted(steps, key=lambda candidate: int(candidate["index"])):
         if step["status"] not in REMAINING_STEP_STATUSES:
             continue
         typical = typical_ms(step, stats, fallback)
         if typical is None:
             return None
-        if step["status"] == "running":
-            remaining += max(0, typical - elapsed_ms(step.get("startedAt"), now))
+        if next_due:
+            remaining += max(0, typical - elapsed_ms(due_since(header, steps, step), now))
+            next_due = False
         else:
             remaining += typical
     return remaining
 
 
-def percentage(completed: int, total: int) -> int:
-    """floor(100 * completed / total): 100 only when every step completed."""
-    if total <= 0:
-        return 0
-    return (100 * completed) // total
-
-
 def compute_progress(
     header: Record, steps: Sequence[Record], stats: Mapping[str, StepStats], now: datetime
 ) -> dict[str, Any]:
-    status = header["status"]
-    displayed = [displayed_step_status(step["status"], status) for step in steps]
-    completed = displayed.count("completed")
-    failed = displayed.count("failed")
-    total = int(header.get("totalSteps", len(steps)))
     remaining = estimate_remaining_ms(header, steps, stats, now)
     return {
-        "completedSteps": completed,
-        "failedSteps": failed,
-        "totalSteps": total,
-        "percentage": percentage(completed, total),
+        **step_counts(header["status"], list(steps), int(header.get("totalSteps", len(steps)))),
         "estimatedTimeRemaining": remaining,
         "estimatedCompletionAt": None
         if remaining is None

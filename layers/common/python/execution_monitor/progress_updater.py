@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from execution_monitor import clock, progress
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
-from execution_monitor.step_stats import StepStats, definition_hash
+from execution_monitor.step_stats import StepStats, definition_hash, sample_key
 from execution_monitor.store import keys
 from execution_monitor.store.dynamodb import StoreContention
-from execution_monitor.store.progress_writes import STATS_MARK, StatsWrite
+from execution_monitor.store.progress_writes import STATS_MARK
 
 EXECUTION_PK = re.compile(r"^WS#(?P<workspace>[^#]+)#EXEC#(?P<execution>[^#]+)$")
 # A MODIFY that changes nothing but these is the updater's own write (or its statistics mark)
@@ -53,9 +53,9 @@ class ProgressStore(Protocol):
         self, workspace_id: str, workflow_id: str, action_ids: Iterable[str]
     ) -> dict[str, StepStats]: ...
 
-    def record_step_duration(
-        self, step: Record, before: StepStats, after: StepStats, now: str
-    ) -> StatsWrite: ...
+    def put_step_stats(self, step: Record, before: StepStats, after: StepStats, now: str) -> bool: ...
+
+    def mark_step_folded(self, step: Record) -> bool: ...
 
     def write_progress(self, header: Record, fields: dict[str, Any], now: str) -> bool: ...
 
@@ -86,13 +86,8 @@ def is_echo(raw: Mapping[str, Any]) -> bool:
 
 
 def _foldable(step: Record) -> bool:
-    """A completed attempt of a non-delay step whose duration is not in the statistics yet."""
-    return (
-        step["status"] == "completed"
-        and step.get("actionType") != "delay"
-        and step.get("durationMs") is not None
-        and int(step.get(STATS_MARK, 0)) < int(step.get("attempt", 0))
-    )
+    """A completed attempt whose duration is not in the statistics yet."""
+    return step["status"] == "completed" and int(step.get(STATS_MARK, 0)) < int(step.get("attempt", 0))
 
 
 @dataclass
@@ -157,11 +152,7 @@ class ProgressUpdater:
     def _stats_for_remaining(self, header: Record, steps: list[Record]) -> dict[str, StepStats]:
         if header["status"] in TERMINAL_EXECUTION_STATUSES:
             return {}
-        wanted = {
-            step["actionId"]
-            for step in steps
-            if step["status"] in progress.REMAINING_STEP_STATUSES and step.get("actionType") != "delay"
-        }
+        wanted = {step["actionId"] for step in steps if step["status"] in progress.REMAINING_STEP_STATUSES}
         return self._workflow_stats(header["workspaceId"], header["workflowId"], wanted)
 
     def _workflow_stats(
@@ -175,7 +166,7 @@ class ProgressUpdater:
         return {action_id: cached.known[action_id] for action_id in action_ids if action_id in cached.known}
 
     def _fold_statistics(self, header: Record, steps: list[Record]) -> None:
-        """Adds each newly completed attempt to its action's statistics, exactly once."""
+        """Adds each newly completed attempt's wall time to its action's statistics, once."""
         todo = [step for step in steps if _foldable(step)]
         if not todo:
             return
@@ -183,20 +174,27 @@ class ProgressUpdater:
         self._workflow_stats(workspace_id, workflow_id, {step["actionId"] for step in todo})
         cached = self._stats[(workspace_id, workflow_id)]
         for step in todo:
-            action_id = step["actionId"]
-            action_hash = definition_hash(progress.step_action(step))
-            for _ in range(STATS_ATTEMPTS):
-                before = cached.known.get(action_id, StepStats())
-                after = before.add(step.get("completedAt") or "", int(step["durationMs"]), action_hash)
-                result = self.store.record_step_duration(step, before, after, clock.iso(self.now()))
-                if result is StatsWrite.APPLIED:
-                    cached.known[action_id] = replace(after, version=before.version + 1)
-                    self.folded += 1
-                    break
-                if result is StatsWrite.DUPLICATE:
-                    break
-                # Another writer updated this action's statistics: read them again and re-fold.
-                fresh = self.store.get_step_stats(workspace_id, workflow_id, [action_id])
-                cached.known[action_id] = fresh.get(action_id, StepStats())
-            else:
-                raise StoreContention(f"statistics of {action_id} kept changing; the record will be retried")
+            wall = progress.wall_ms(header, steps, step)
+            if wall is not None:
+                self._fold_one(cached, workspace_id, workflow_id, step, wall)
+            self.store.mark_step_folded(step)
+
+    def _fold_one(
+        self, cached: _WorkflowStats, workspace_id: str, workflow_id: str, step: Record, wall: int
+    ) -> None:
+        action_id = step["actionId"]
+        action_hash = definition_hash(progress.step_action(step))
+        key = sample_key(step["executionId"], int(step["index"]), int(step["attempt"]))
+        for _ in range(STATS_ATTEMPTS):
+            before = cached.known.get(action_id, StepStats())
+            after = before.add(step.get("completedAt") or "", wall, action_hash, key)
+            if after == before:
+                return  # already in (only the mark was missing), or an outdated definition
+            if self.store.put_step_stats(step, before, after, clock.iso(self.now())):
+                cached.known[action_id] = replace(after, version=before.version + 1)
+                self.folded += 1
+                return
+            # Another writer updated this action's statistics: read them again and fold again.
+            fresh = self.store.get_step_stats(workspace_id, workflow_id, [action_id])
+            cached.known[action_id] = fresh.get(action_id, StepStats())
+        raise StoreContention(f"statistics of {action_id} kept changing; the record will be retried")

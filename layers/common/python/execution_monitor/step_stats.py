@@ -20,10 +20,10 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-WINDOW = 32  # recent durations kept: under 1.5 KB per item, enough for a stable p90
+WINDOW = 32  # recent attempts kept: about 2.5 KB per item, enough for a stable p90
 TRIM_FRACTION = 0.1  # dropped from each end of the sorted window (at least one once there are 3)
 
-Sample = tuple[str, int]  # (completedAt ISO-8601, duration ms)
+Sample = tuple[str, int, str]  # (completedAt ISO-8601, duration ms, sample key: the step attempt)
 
 
 def definition_hash(action: dict[str, Any]) -> str:
@@ -34,6 +34,11 @@ def definition_hash(action: dict[str, Any]) -> str:
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def sample_key(execution_id: str, index: int, attempt: int) -> str:
+    """Names one completed attempt of one step, so the same attempt is never folded in twice."""
+    return f"{execution_id}#{index}#{attempt}"
 
 
 def quantile(values: list[int], q: float) -> int | None:
@@ -65,20 +70,25 @@ class StepStats:
     definition_hash: str | None = None
     version: int = 0
 
-    def add(self, completed_at: str, duration_ms: int, action_hash: str) -> StepStats:
-        """The statistics with one more completed attempt.
+    def has_sample(self, key: str) -> bool:
+        return any(sample[2] == key for sample in self.recent)
+
+    def add(self, completed_at: str, duration_ms: int, action_hash: str, key: str) -> StepStats:
+        """The statistics with one more completed attempt (unchanged if that attempt is already in).
 
         An attempt of a different action definition that completed after everything in the window
         starts the statistics over (the action changed); an older one is ignored.
         """
+        if self.has_sample(key):
+            return self
         duration_ms = max(0, int(duration_ms))
         base = self
         if self.definition_hash not in (None, action_hash):
-            newest = max((at for at, _ in self.recent), default="")
+            newest = max((sample[0] for sample in self.recent), default="")
             if completed_at < newest:
                 return self
             base = StepStats(version=self.version)
-        window = tuple(sorted((*base.recent, (completed_at, duration_ms))))[-WINDOW:]
+        window = tuple(sorted((*base.recent, (completed_at, duration_ms, key))))[-WINDOW:]
         return replace(
             base,
             count=base.count + 1,
@@ -91,7 +101,7 @@ class StepStats:
 
     @property
     def recent_ms(self) -> list[int]:
-        return [duration for _, duration in self.recent]
+        return [sample[1] for sample in self.recent]
 
     @property
     def mean_ms(self) -> int | None:
@@ -123,7 +133,8 @@ class StepStats:
             "minMs": self.min_ms,
             "maxMs": self.max_ms,
             "recentMs": self.recent_ms,
-            "recentCompletedAt": [at for at, _ in self.recent],
+            "recentCompletedAt": [sample[0] for sample in self.recent],
+            "recentKeys": [sample[2] for sample in self.recent],
             "p50Ms": self.p50_ms,
             "p90Ms": self.p90_ms,
             "typicalMs": self.typical_ms,
@@ -134,12 +145,13 @@ class StepStats:
     def from_record(cls, record: dict[str, Any]) -> StepStats:
         durations = [int(value) for value in record.get("recentMs", [])]
         completed = [str(value) for value in record.get("recentCompletedAt", [])]
+        sample_keys = [str(value) for value in record.get("recentKeys", [])]
         return cls(
             count=int(record.get("count", 0)),
             sum_ms=int(record.get("sumMs", 0)),
             min_ms=None if record.get("minMs") is None else int(record["minMs"]),
             max_ms=None if record.get("maxMs") is None else int(record["maxMs"]),
-            recent=tuple(zip(completed, durations, strict=True)),
+            recent=tuple(zip(completed, durations, sample_keys, strict=True)),
             definition_hash=record.get("definitionHash"),
             version=int(record.get("version", 0)),
         )

@@ -178,13 +178,13 @@ def _reload(store: ExecutionStore, header: dict[str, Any]) -> Execution:
     return execution
 
 
-CANCEL_ATTEMPTS = 3
+CONFLICT_ATTEMPTS = 3  # re-reads when a version-conditioned write loses to a concurrent writer
 
 
 def cancel_execution(
     store: ExecutionStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
 ) -> Execution:
-    for _ in range(CANCEL_ATTEMPTS):
+    for _ in range(CONFLICT_ATTEMPTS):
         header, steps = _records(store, workspace_id, workflow_id, execution_id)
         if header["status"] == "cancelled":
             return execution_from_record(header, steps)
@@ -236,6 +236,18 @@ def _retryable_step(header: dict[str, Any], steps: list[dict[str, Any]], step: d
     return False
 
 
+def _attempt_record(header: dict[str, Any], step: dict[str, Any], now: str) -> dict[str, Any]:
+    """The step's last attempt, kept in its history when it is tried again."""
+    return {
+        "attempt": step["attempt"],
+        "status": "cancelled" if header["status"] == "cancelled" else "failed",
+        "startedAt": step.get("startedAt"),
+        "completedAt": step.get("completedAt") or now,
+        "duration": step.get("durationMs"),
+        "error": step.get("error") or header.get("error"),
+    }
+
+
 def retry_step(
     store: ExecutionStore,
     runner: Runner,
@@ -244,31 +256,27 @@ def retry_step(
     execution_id: str,
     action_id: str,
 ) -> Execution:
-    header, steps = _records(store, workspace_id, workflow_id, execution_id)
-    step = next((candidate for candidate in steps if candidate["actionId"] == action_id), None)
-    if step is None:
-        raise NotFound(f"execution {execution_id} has no action {action_id}")
-    if not _retryable_step(header, steps, step):
-        raise Conflict(
-            f"only the failed step of a failed execution (or the interrupted step of a cancelled one) "
-            f"can be retried; execution is {header['status']}, step {action_id} is {step['status']}"
-        )
-    now = clock.iso(clock.now())
-    history = list(step.get("history", []))
-    if step.get("attempt", 0) > 0:
-        history.append(
-            {
-                "attempt": step["attempt"],
-                "status": "cancelled" if header["status"] == "cancelled" else "failed",
-                "startedAt": step.get("startedAt"),
-                "completedAt": step.get("completedAt") or now,
-                "duration": step.get("durationMs"),
-                "error": step.get("error") or header.get("error"),
-            }
-        )
-    run = _run(runner, execution_id, len(header.get("runs", [])) + 1, step["index"], now)
-    if not store.restart_from_step(header, step, run, history, now):
-        raise Conflict("the execution changed meanwhile; reload it and try again")
+    # The restart is conditional on the version read; a progress write can move it meanwhile, so
+    # re-read and re-check a few times. A concurrent retry-step makes the step not retryable: 409.
+    for _ in range(CONFLICT_ATTEMPTS):
+        header, steps = _records(store, workspace_id, workflow_id, execution_id)
+        step = next((candidate for candidate in steps if candidate["actionId"] == action_id), None)
+        if step is None:
+            raise NotFound(f"execution {execution_id} has no action {action_id}")
+        if not _retryable_step(header, steps, step):
+            raise Conflict(
+                f"only the failed step of a failed execution (or the interrupted step of a cancelled one) "
+                f"can be retried; execution is {header['status']}, step {action_id} is {step['status']}"
+            )
+        now = clock.iso(clock.now())
+        history = list(step.get("history", []))
+        if step.get("attempt", 0) > 0:
+            history.append(_attempt_record(header, step, now))
+        run = _run(runner, execution_id, len(header.get("runs", [])) + 1, step["index"], now)
+        if store.restart_from_step(header, step, run, history, now):
+            break
+    else:
+        raise Conflict("the execution kept changing; reload it and try again")
     remaining = [candidate for candidate in steps if candidate["index"] >= step["index"]]
     try:
         runner.start(run["runId"], run_payload(header, remaining, run["runId"]))

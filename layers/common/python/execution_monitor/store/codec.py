@@ -14,12 +14,13 @@ from execution_monitor.errors import ValidationFailed
 from execution_monitor.models import (
     CANCELLABLE_EXECUTION_STATUSES,
     RETRYABLE_EXECUTION_STATUSES,
+    TERMINAL_EXECUTION_STATUSES,
     ActionResult,
     Execution,
     Progress,
     Workflow,
 )
-from execution_monitor.store.records import displayed_step_status
+from execution_monitor.store.records import displayed_step_status, step_counts
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -98,7 +99,12 @@ def step_from_record(record: dict[str, Any], execution_status: str) -> ActionRes
 
 def execution_from_record(header: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Execution:
     status = header["status"]
-    progress = header.get("progress") or empty_progress(header.get("totalSteps", 0))
+    progress = dict(header.get("progress") or empty_progress(header.get("totalSteps", 0)))
+    if steps is not None:
+        # The steps at hand are newer than the stored aggregate (the stream updater follows them).
+        progress.update(step_counts(status, steps, header.get("totalSteps", len(steps))))
+    if status in TERMINAL_EXECUTION_STATUSES:
+        progress.update(estimatedTimeRemaining=None, estimatedCompletionAt=None)
     return Execution(
         id=header["id"],
         workspace_id=header["workspaceId"],

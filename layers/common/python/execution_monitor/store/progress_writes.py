@@ -4,15 +4,17 @@
 
 One item per action rather than one per workflow: a workflow may have 1,000 actions, and a map of
 1,000 windows would approach DynamoDB's 400 KB item limit and make every action contend on one
-item's version. Each stats item is replaced whole under a condition on its `version`; a completed
-step is folded in exactly once because the same transaction marks the step (`statsAttempt`), so
-duplicates and replays — however old — are refused by DynamoDB instead of counted twice.
+item's version. Each stats item is replaced whole under a condition on its `version` (never an
+ADD counter). A completed attempt is folded in once: the statistics keep the keys of their recent
+attempts (a replay is recognised there), and after the write the step is marked (`statsAttempt`),
+so a replay, however old, finds the mark and does not read the statistics at all. Two single-item
+writes rather than one transaction: the outcome is the same, and on moto a transaction copies the
+whole table (stream included), which made every fold cost O(table).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
 from typing import Any, Protocol
 
 from execution_monitor.step_stats import StepStats
@@ -54,12 +56,6 @@ def _contention(message: str) -> Exception:
     return StoreContention(message)
 
 
-class StatsWrite(Enum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"  # the step was already folded in (or is no longer that completed attempt)
-    CONFLICT = "conflict"  # the statistics changed since they were read: read again and retry
-
-
 class _Store(Protocol):
     client: Any
     table: str
@@ -94,46 +90,45 @@ class ProgressWrites:
                 raise _contention("could not read the step statistics")
         return found
 
-    def record_step_duration(
+    def put_step_stats(
         self: _Store, step: dict[str, Any], before: StepStats, after: StepStats, now: str
-    ) -> StatsWrite:
-        """Replaces the action's statistics with `after` and marks the step, atomically."""
-        attempt = int(step["attempt"])
-        stats_item = stats_record(step, after, before.version + 1, now)
+    ) -> bool:
+        """Replaces the action's statistics with `after` if they are still `before`'s version."""
         if before.version == 0:
-            stats_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         else:
-            stats_condition = {
+            condition = {
                 "ConditionExpression": "#version = :version",
                 "ExpressionAttributeNames": {"#version": "version"},
                 "ExpressionAttributeValues": {":version": to_attr(before.version)},
             }
-        mark_step = {
-            "TableName": self.table,
-            "Key": to_item({"pk": step["pk"], "sk": step["sk"]}),
-            "UpdateExpression": "SET #mark = :attempt",
-            "ConditionExpression": (
-                "#status = :completed AND #attempt = :attempt "
-                "AND (attribute_not_exists(#mark) OR #mark < :attempt)"
-            ),
-            "ExpressionAttributeNames": {"#mark": STATS_MARK, "#status": "status", "#attempt": "attempt"},
-            "ExpressionAttributeValues": {":completed": to_attr("completed"), ":attempt": to_attr(attempt)},
-        }
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Update": mark_step},
-                    {"Put": {"TableName": self.table, "Item": to_item(stats_item), **stats_condition}},
-                ]
+            self.client.put_item(
+                TableName=self.table,
+                Item=to_item(stats_record(step, after, before.version + 1, now)),
+                **condition,
             )
-        except self.client.exceptions.TransactionCanceledException as error:
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return StatsWrite.DUPLICATE
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                return StatsWrite.CONFLICT
-            raise _contention(f"statistics transaction cancelled: {reasons}") from error
-        return StatsWrite.APPLIED
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def mark_step_folded(self: _Store, step: dict[str, Any]) -> bool:
+        """Records on the step that its attempt is in the statistics (False: the step moved on)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=to_item({"pk": step["pk"], "sk": step["sk"]}),
+                UpdateExpression="SET #mark = :attempt",
+                ConditionExpression="#status = :completed AND #attempt = :attempt",
+                ExpressionAttributeNames={"#mark": STATS_MARK, "#status": "status", "#attempt": "attempt"},
+                ExpressionAttributeValues={
+                    ":completed": to_attr("completed"),
+                    ":attempt": to_attr(step["attempt"]),
+                },
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def write_progress(self: _Store, header: dict[str, Any], fields: dict[str, Any], now: str) -> bool:
         """Writes the aggregate if the header is still the version it was computed from."""

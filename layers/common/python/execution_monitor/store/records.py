@@ -29,3 +29,16 @@ def displayed_step_status(step_status: str, execution_status: str) -> str:
         # The run ended under the step (stopped, or the engine failed): it did not complete.
         return "cancelled" if execution_status == "cancelled" else "failed"
     return step_status
+
+
+def step_counts(execution_status: str, steps: list[dict[str, Any]], total_steps: int) -> dict[str, int]:
+    """completedSteps, failedSteps, totalSteps and percentage, from the steps as displayed."""
+    displayed = [displayed_step_status(step["status"], execution_status) for step in steps]
+    completed = displayed.count("completed")
+    return {
+        "completedSteps": completed,
+        "failedSteps": displayed.count("failed"),
+        "totalSteps": total_steps,
+        # floor(100 * completed / total): 100 only when every step completed.
+        "percentage": (100 * completed) // total_steps if total_steps > 0 else 0,
+    }
