@@ -76,6 +76,12 @@ def test_given_a_running_execution_then_the_stream_sends_a_snapshot_every_step_t
     assert completed == {"warm_up", "call", "settle"}
     last_update = json.loads(events[-2].data)
     assert last_update["status"] == "completed"
+    assert last_update["progress"]["completedSteps"] == 3
+    assert last_update["progress"]["percentage"] == 100
+    percentages = [
+        json.loads(event.data)["progress"]["percentage"] for event in events if event.event == "update"
+    ]
+    assert percentages == sorted(percentages)  # never goes backwards
     assert "actionResults" not in last_update
     assert json.loads(events[-1].data)["status"] == "completed"
 

@@ -198,7 +198,9 @@ class Connection:
         """Events for a read made after the version moved: one update (and end when terminal)."""
         if header["version"] == self.version:
             return []
-        execution = execution_from_record(header, steps)
+        # The read started at the frontier: every step before it is completed.
+        before = steps[0]["index"] if steps else self.frontier
+        execution = execution_from_record(header, steps, completed_before=before)
         changed = self._remember(
             header, steps, [result.to_json_dict() for result in execution.action_results or []]
         )

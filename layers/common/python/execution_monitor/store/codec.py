@@ -97,12 +97,17 @@ def step_from_record(record: dict[str, Any], execution_status: str) -> ActionRes
     )
 
 
-def execution_from_record(header: dict[str, Any], steps: list[dict[str, Any]] | None = None) -> Execution:
+def execution_from_record(
+    header: dict[str, Any], steps: list[dict[str, Any]] | None = None, completed_before: int = 0
+) -> Execution:
+    """The wire model. `steps` may start at index `completed_before` when every earlier step is
+    known completed (the SSE stream reads only from its frontier)."""
     status = header["status"]
     progress = dict(header.get("progress") or empty_progress(header.get("totalSteps", 0)))
     if steps is not None:
         # The steps at hand are newer than the stored aggregate (the stream updater follows them).
-        progress.update(step_counts(status, steps, header.get("totalSteps", len(steps))))
+        total = header.get("totalSteps", completed_before + len(steps))
+        progress.update(step_counts(status, steps, total, completed_before))
     if status in TERMINAL_EXECUTION_STATUSES:
         progress.update(estimatedTimeRemaining=None, estimatedCompletionAt=None)
     return Execution(

@@ -31,10 +31,15 @@ def displayed_step_status(step_status: str, execution_status: str) -> str:
     return step_status
 
 
-def step_counts(execution_status: str, steps: list[dict[str, Any]], total_steps: int) -> dict[str, int]:
-    """completedSteps, failedSteps, totalSteps and percentage, from the steps as displayed."""
+def step_counts(
+    execution_status: str, steps: list[dict[str, Any]], total_steps: int, completed_before: int = 0
+) -> dict[str, int]:
+    """completedSteps, failedSteps, totalSteps and percentage, from the steps as displayed.
+
+    `completed_before`: steps known completed that precede `steps` (a read from a later index).
+    """
     displayed = [displayed_step_status(step["status"], execution_status) for step in steps]
-    completed = displayed.count("completed")
+    completed = completed_before + displayed.count("completed")
     return {
         "completedSteps": completed,
         "failedSteps": displayed.count("failed"),
