@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from execution_monitor.engine.failures import run_failure
 from execution_monitor.engine.steps import StepRunner
 from execution_monitor.observability import logger, tracer
 from execution_monitor.store import default_store
@@ -23,5 +24,5 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return runner.complete()
     if operation == "fail":
         failure = event.get("failure") or {}
-        return runner.fail(f"{failure.get('Error', 'States.Failed')}: {failure.get('Cause', '')}".strip(": "))
+        return runner.fail(run_failure(failure.get("Error"), failure.get("Cause")) or "the run failed")
     raise ValueError(f"unknown operation {operation}")

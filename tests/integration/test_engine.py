@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from cancel_execution import handler as cancel_execution
+from execution_monitor.engine.runner import StepFunctionsRunner
 from execution_monitor.models import Execution
 from execution_monitor.store.dynamodb import DynamoStore
 from infrastructure.local.engine import STATE_MACHINE_NAME
@@ -89,6 +90,10 @@ def finished(execution: Execution) -> bool:
 
 def step(execution: Execution, action_id: str) -> Any:
     return next(result for result in execution.action_results or [] if result.action_id == action_id)
+
+
+def run_arn(engine: str, run_id: str) -> str:
+    return StepFunctionsRunner(boto3.client("stepfunctions"), engine).run_arn(run_id)
 
 
 def runs_settled(engine: str, count: int) -> None:
@@ -398,7 +403,7 @@ def test_given_a_run_that_timed_out_unrecorded_then_the_reconciler_fails_the_exe
     put(store, [{"id": "pause", "type": "delay", "params": {"seconds": 2}}])
     execution_id = start()["id"]
     running = wait_for(store, execution_id, lambda e: e.status == "running")
-    boto3.client("stepfunctions").stop_execution(executionArn=running.runs[0].execution_arn)
+    boto3.client("stepfunctions").stop_execution(executionArn=run_arn(engine, running.runs[0].run_id))
     event = status_change(execution_id, running.runs[0].run_id, "TIMED_OUT", error="States.Timeout")
 
     result = reconcile_execution.lambda_handler(event, LambdaContext())
@@ -415,15 +420,20 @@ def test_given_a_run_that_timed_out_unrecorded_then_the_reconciler_fails_the_exe
     assert again == {"result": "ignored: already settled or superseded"}
 
 
-def test_given_a_superseded_run_then_the_reconciler_leaves_the_execution_alone(
-    store: DynamoStore, queue: str
+def test_given_a_superseded_run_then_the_reconciler_leaves_the_running_execution_alone(
+    store: DynamoStore,
 ) -> None:
-    put(store, [{"id": "notify", "type": "send_message", "params": {"queueUrl": queue, "message": "m"}}])
-    execution = wait_for(store, start()["id"], finished)
-    event = status_change(execution.id, "some-older-run", "ABORTED")
-    assert reconcile_execution.lambda_handler(event, LambdaContext()) == {
-        "result": "ignored: already settled or superseded"
-    }
+    put(store, [{"id": "pause", "type": "delay", "params": {"seconds": 2}}])
+    execution_id = start()["id"]
+    wait_for(store, execution_id, lambda e: e.status == "running")
+    event = status_change(execution_id, f"{execution_id}-0", "ABORTED")  # an older run of it
+
+    result = reconcile_execution.lambda_handler(event, LambdaContext())
+
+    assert result == {"result": "ignored: already settled or superseded"}
+    current = store.get_execution("ws1", execution_id)
+    assert current is not None and current.status == "running"
+    assert wait_for(store, execution_id, finished).status == "completed"
 
 
 def test_given_a_run_stopped_outside_the_api_then_the_local_run_watcher_settles_the_execution(
@@ -435,7 +445,7 @@ def test_given_a_run_stopped_outside_the_api_then_the_local_run_watcher_settles_
     execution_id = start()["id"]
     running = wait_for(store, execution_id, lambda e: step(e, "pause").status == "running")
     sfn = boto3.client("stepfunctions")
-    sfn.stop_execution(executionArn=running.runs[0].execution_arn)
+    sfn.stop_execution(executionArn=run_arn(engine, running.runs[0].run_id))
     runs_settled(engine, 1)
 
     delivered = RunWatcher(sfn, engine).poll_once()

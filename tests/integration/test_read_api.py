@@ -174,3 +174,22 @@ def test_given_a_cursor_from_another_workspace_then_it_is_refused(
     )
     status, _, _ = call(list_executions, foreign)
     assert status == 422
+
+
+@pytest.mark.parametrize(
+    ("status", "cache_control"),
+    [("completed", "private, max-age=3600"), ("failed", "no-cache"), ("cancelled", "no-cache")],
+)
+def test_given_a_finished_execution_then_only_a_completed_one_may_be_cached(
+    store: DynamoStore, workflow: Workflow, status: str, cache_control: str
+) -> None:
+    execution_id = start(store, workflow)
+    found = store.read_execution_records("ws1", execution_id)
+    assert found is not None
+    header = found[0]
+    assert store.end_execution(header, header["currentRunId"], status, header["startedAt"], 0)
+
+    _, headers, body = call(get_execution, api_event("GET", f"{BASE}/executions/{execution_id}"))
+
+    assert body["execution"]["status"] == status
+    assert headers["cache-control"] == cache_control

@@ -16,11 +16,12 @@ from execution_monitor.actions.send_message import SendMessageAction
 from execution_monitor.api_model import ApiModel
 from execution_monitor.auth import principal_from_authorizer, require_member
 from execution_monitor.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, ValidationFailed
-from execution_monitor.models import TERMINAL_EXECUTION_STATUSES, Execution, ExecutionEnvelope
+from execution_monitor.models import Execution, ExecutionEnvelope
 from execution_monitor.observability import logger, tracer
 from execution_monitor.settings import get_settings
 
 JSON = content_types.APPLICATION_JSON
+FINAL_CACHE_CONTROL = "private, max-age=3600"
 # Discriminator tags pydantic inserts into error locations; clients know the field, not the tag.
 _UNION_TAGS = {
     model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
@@ -147,9 +148,9 @@ def _matches(if_none_match: str | None, tag: str) -> bool:
 def execution_response(execution: Execution, if_none_match: str | None = None) -> Response[str]:
     """200 with ETag = version, or 304 when the client already has this version."""
     tag = etag(execution.version)
-    # Terminal executions change rarely (retriedBy, a late progress write), so a short private cache
-    # with revalidation; anything in flight must always revalidate.
-    cache = "private, max-age=60" if execution.status in TERMINAL_EXECUTION_STATUSES else "no-cache"
+    # Only a completed execution is final: a failed or cancelled one can still be retried (retriedBy)
+    # or resumed (retry-step), so like anything in flight it must revalidate (cheap: ETag/304).
+    cache = FINAL_CACHE_CONTROL if execution.status == "completed" else "no-cache"
     headers = {"ETag": tag, "Cache-Control": cache}
     if _matches(if_none_match, tag):
         return Response(status_code=304, headers=headers, body="")

@@ -87,7 +87,6 @@ class ExecutionRun(ApiModel):
     run_id: str
     start_index: int
     started_at: str
-    execution_arn: str | None = None
 
 
 class Execution(ApiModel):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from execution_monitor import clock
+from execution_monitor.engine.failures import one_line, run_failure
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.observability import logger
 from execution_monitor.store.interface import ExecutionStore
@@ -31,8 +32,8 @@ def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
         return "ignored: already settled or superseded"
     error = None
     if status != "completed":
-        reason = " ".join(part for part in (detail.get("error"), detail.get("cause")) if part)
-        error = f"run {detail['status'].lower().replace('_', ' ')}" + (f": {reason}" if reason else "")
+        reason = run_failure(detail.get("error"), detail.get("cause"))
+        error = one_line(f"run {detail['status'].lower().replace('_', ' ')}" + (f": {reason}" if reason else ""))
     now = clock.iso(clock.now())
     settled = store.end_execution(
         header, header["currentRunId"], status, now, clock.millis_between(header["startedAt"], now), error

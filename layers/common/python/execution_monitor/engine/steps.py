@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from execution_monitor import clock
-from execution_monitor.actions import PERFORMERS, ActionDefinition, ActionFailed
-from execution_monitor.engine.templates import UnresolvedReference, resolve
+from execution_monitor.actions import PERFORMERS, ActionDefinition
+from execution_monitor.engine.failures import describe
+from execution_monitor.engine.templates import resolve
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.observability import logger
 from execution_monitor.store.codec import dumps, loads
@@ -19,26 +20,11 @@ from execution_monitor.store.interface import ExecutionStore
 from execution_monitor.store.records import status_index_keys
 
 MAX_OUTPUT_BYTES = 64 * 1024
-MAX_ERROR_CHARS = 500
 DEFAULT_ACTION_TIMEOUT_SECONDS = 60
 DEADLINE_MARGIN_SECONDS = 5
 _ACTION = TypeAdapter(ActionDefinition)
 
 ABANDONED = {"outcome": "abandoned"}
-
-
-def one_line(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        text = (
-            f"invalid params after resolving references: {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        )
-    elif isinstance(error, ActionFailed | UnresolvedReference):
-        text = str(error)
-    else:
-        text = f"{type(error).__name__}: {error}"
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
 def _capped(output: Any) -> str:
@@ -116,7 +102,7 @@ class StepRunner:
             params = params_model.model_validate(resolve(action.params.to_json_dict(), context))
             output = PERFORMERS[action.type](params, timeout)
         except Exception as error:
-            return self._record_failure(header, step, action.max_attempts, action, one_line(error))
+            return self._record_failure(header, step, action.max_attempts, action, describe(error))
         now = clock.iso(clock.now())
         fields = {
             "status": "completed",

@@ -22,6 +22,7 @@ from execution_monitor.models import (
 )
 from execution_monitor.store.records import displayed_step_status, step_counts
 
+RUN_FIELDS = ("runId", "startIndex", "startedAt")
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -128,7 +129,8 @@ def execution_from_record(
         can_cancel=status in CANCELLABLE_EXECUTION_STATUSES,
         can_retry=status in RETRYABLE_EXECUTION_STATUSES and not header.get("retriedBy"),
         progress=Progress.model_validate(progress),
-        runs=header.get("runs", []),
+        # The stored run also holds its ARN (account id, state machine): internal, not on the wire.
+        runs=[{name: run[name] for name in RUN_FIELDS} for run in header.get("runs", [])],
         action_results=None if steps is None else [step_from_record(step, status) for step in steps],
     )
 

@@ -123,8 +123,9 @@ class ExecutionTransitions:
             Update(
                 _header(header),
                 sets=_terminal_header_fields(header, "cancelled", now, duration_ms),
-                condition="#status IN (:pending, :running) AND #version = :version",
-                condition_values={**ACTIVE, ":version": header["version"]},
+                # Not on version: progress writes bump it too, and must not make a cancel fail.
+                condition=HEADER_IS_ACTIVE_IN_RUN,
+                condition_values={**ACTIVE, ":run": header["currentRunId"]},
                 bump_version=True,
             )
         ]
