@@ -33,7 +33,8 @@ def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
     error = None
     if status != "completed":
         reason = run_failure(detail.get("error"), detail.get("cause"))
-        error = one_line(f"run {detail['status'].lower().replace('_', ' ')}" + (f": {reason}" if reason else ""))
+        ended = f"run {detail['status'].lower().replace('_', ' ')}"
+        error = one_line(f"{ended}: {reason}" if reason else ended)
     now = clock.iso(clock.now())
     settled = store.end_execution(
         header, header["currentRunId"], status, now, clock.millis_between(header["startedAt"], now), error
