@@ -14,6 +14,7 @@ INDEXES: tuple[tuple[str, str, str], ...] = (
     (keys.BY_STATUS_INDEX, "gsi2pk", "gsi2sk"),
 )
 STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+TTL_ATTRIBUTE = "expiresAt"  # epoch seconds; only idempotency claims carry it
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infrastructure.constants import TABLE_LOGICAL_ID
-from infrastructure.table import INDEXES, PARTITION_KEY, SORT_KEY, STREAM_VIEW
+from infrastructure.table import INDEXES, PARTITION_KEY, SORT_KEY, STREAM_VIEW, TTL_ATTRIBUTE
 
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 
@@ -38,6 +38,8 @@ class Data(Construct):
             stream=dynamodb.StreamViewType(STREAM_VIEW),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             deletion_protection=True,
+            # Idempotency claims carry an epoch expiry; DynamoDB deletes them after it, for free.
+            time_to_live_attribute=TTL_ATTRIBUTE,
             removal_policy=RemovalPolicy.RETAIN,
         )
         for index_name, partition_key, sort_key in INDEXES:

@@ -56,6 +56,7 @@ def test_the_table_is_on_demand_with_pitr_stream_and_both_indexes(synthesized: S
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert properties["KeySchema"] == [
         {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},

@@ -39,6 +39,11 @@ def sign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     return _sign
 
 
+def test_given_a_malformed_workspace_group_then_it_grants_nothing(sign: Callable[..., str]) -> None:
+    principal = verify_token(sign(**{"cognito:groups": ["workspace:a,b", "workspace:", "workspace:ok"]}))
+    assert principal.workspaces == {"ok"}
+
+
 def test_given_a_valid_token_then_its_workspace_groups_become_memberships(sign: Callable[..., str]) -> None:
     token = sign(**{"cognito:groups": ["workspace:a", "workspace:b", "admins"]})
     principal = verify_token(token)
@@ -119,3 +124,50 @@ def test_given_the_authorizer_context_then_membership_outside_it_is_not_found() 
         require_member(principal, "c")
     with pytest.raises(Unauthorized):
         principal_from_authorizer({})
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_given_an_hs256_token_keyed_with_the_real_public_key_then_algorithm_confusion_fails(
+    sign: Callable[..., str],
+) -> None:
+    import hashlib
+    import hmac
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    jwks = json.loads(Path(os.environ["JWT_JWKS_URL"].removeprefix("file://")).read_text())
+    public_key = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwks["keys"][0]))
+    pem = public_key.public_bytes(  # type: ignore[union-attr]
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "k1"}).encode())
+    claims = {
+        "sub": "attacker",
+        "iss": ISSUER,
+        "exp": int(time.time()) + 60,
+        "cognito:groups": ["workspace:a"],
+    }
+    body = _b64(json.dumps(claims).encode())
+    signature = _b64(hmac.new(pem, f"{header}.{body}".encode(), hashlib.sha256).digest())
+
+    with pytest.raises(Unauthorized):
+        verify_token(f"{header}.{body}.{signature}")
+
+
+def test_given_an_audience_then_only_tokens_for_that_client_pass(
+    sign: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JWT_AUDIENCE", "client-123")
+    get_settings.cache_clear()
+    assert verify_token(sign(client_id="client-123")).subject == "u1"  # Cognito access token
+    assert verify_token(sign(aud="client-123")).subject == "u1"  # Cognito id token
+    with pytest.raises(Unauthorized):
+        verify_token(sign(client_id="someone-else"))
+    with pytest.raises(Unauthorized):
+        verify_token(sign())

@@ -24,9 +24,12 @@ def resolving_to(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
         "172.16.0.1",
         "192.168.1.1",
         "169.254.169.254",
+        "100.64.0.1",  # shared address space (carrier-grade NAT, VPC internals)
         "0.0.0.0",
         "::1",
-        "fd00:ec2::254",
+        "fd00:ec2::254",  # the IPv6 instance metadata endpoint
+        "::ffff:10.0.0.1",  # IPv4-mapped
+        "2002:a9fe:a9fe::1",  # 6to4 wrapping 169.254.169.254
     ],
 )
 def test_given_a_host_resolving_to_a_private_address_then_the_call_is_refused(
@@ -62,3 +65,40 @@ def test_given_loopback_is_allowed_by_configuration_then_loopback_calls_pass(
     resolving_to(monkeypatch, "10.0.0.1")
     with pytest.raises(ActionFailed):
         resolve_safe_address("internal", 80)
+
+
+def test_given_a_slow_dripping_server_then_the_overall_deadline_fails_the_action(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time as clock
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from execution_monitor.actions.http_request import HttpRequestParams, perform
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(100):  # a byte every 50 ms: each read is quick, the whole is not
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                clock.sleep(0.05)
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HTTP_ACTION_ALLOWED_NETWORKS", "127.0.0.0/8")
+    get_settings.cache_clear()
+    try:
+        params = HttpRequestParams(url=f"http://127.0.0.1:{server.server_address[1]}/", timeout_seconds=0.5)
+        started = clock.monotonic()
+        with pytest.raises(ActionFailed, match="did not finish its response in time"):
+            perform(params, 10)
+        assert clock.monotonic() - started < 2
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,3 +9,7 @@ def test_given_backoff_then_waits_grow_geometrically_from_the_interval() -> None
 def test_given_a_fractional_interval_then_the_wait_rounds_up_to_whole_seconds() -> None:
     assert RetryPolicy(interval_seconds=0.2).wait_before(2) == 1
     assert RetryPolicy(interval_seconds=0).wait_before(2) == 0
+
+
+def test_given_a_steep_backoff_then_a_wait_never_exceeds_an_hour() -> None:
+    assert RetryPolicy(max_attempts=20, interval_seconds=3600, backoff_rate=10).wait_before(20) == 3600

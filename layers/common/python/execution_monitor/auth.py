@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,12 +12,14 @@ from urllib.request import url2pathname
 
 import jwt
 
+from execution_monitor.api_model import IDENTIFIER_PATTERN
 from execution_monitor.errors import NotFound, Unauthorized
 from execution_monitor.settings import get_settings
 
 WORKSPACE_GROUP_PREFIX = "workspace:"
 GROUPS_CLAIM = "cognito:groups"
 CLOCK_SKEW_SECONDS = 30
+_WORKSPACE_ID = re.compile(IDENTIFIER_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,10 @@ def verify_token(token: str) -> Principal:
     workspaces = frozenset(
         group.removeprefix(WORKSPACE_GROUP_PREFIX)
         for group in groups
-        if isinstance(group, str) and group.startswith(WORKSPACE_GROUP_PREFIX)
+        if isinstance(group, str)
+        and group.startswith(WORKSPACE_GROUP_PREFIX)
+        # Only well-formed ids: memberships travel comma-joined, so `workspace:a,b` must grant nothing.
+        and _WORKSPACE_ID.fullmatch(group.removeprefix(WORKSPACE_GROUP_PREFIX))
     )
     return Principal(subject=str(claims["sub"]), workspaces=workspaces)
 

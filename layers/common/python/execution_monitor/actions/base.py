@@ -8,6 +8,8 @@ from pydantic import Field
 
 from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
 
+MAX_BACKOFF_SECONDS = 3600
+
 
 class RetryPolicy(ApiModel):
     """How often a failing action is tried in all: maxAttempts counts the first try too."""
@@ -17,9 +19,9 @@ class RetryPolicy(ApiModel):
     backoff_rate: float = Field(default=2, ge=1, le=10)
 
     def wait_before(self, next_attempt: int) -> int:
-        """Seconds to wait before `next_attempt` (2 = the first retry), rounded up to whole seconds."""
+        """Seconds to wait before `next_attempt` (2 = the first retry): whole seconds, at most an hour."""
         seconds = self.interval_seconds * self.backoff_rate ** max(0, next_attempt - 2)
-        return max(0, int(-(-seconds // 1)))
+        return min(MAX_BACKOFF_SECONDS, max(0, int(-(-seconds // 1))))
 
 
 class ActionBase(ApiModel):

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import socket
 import ssl
+import time
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from execution_monitor.api_model import ApiModel
 from execution_monitor.settings import get_settings
 
 MAX_BODY_BYTES = 64 * 1024
+READ_CHUNK_BYTES = 16 * 1024
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -62,17 +64,21 @@ def _allowed_networks(spec: str) -> tuple[IpNetwork, ...]:
     return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in spec.split(",") if cidr.strip())
 
 
+def _embedded_ipv4(address: IpAddress) -> IpAddress:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo), which is where it really goes."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return address.ipv4_mapped
+        if address.sixtofour:
+            return address.sixtofour
+        if address.teredo:
+            return address.teredo[1]
+    return address
+
+
 def _is_public(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+    # is_global excludes private, loopback, link-local (metadata), shared (100.64/10), reserved...
+    return address.is_global and not address.is_multicast
 
 
 def resolve_safe_address(host: str, port: int) -> str:
@@ -82,7 +88,7 @@ def resolve_safe_address(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise ActionFailed(f"cannot resolve host {host}: {error.strerror}") from error
-    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    addresses = [_embedded_ipv4(ipaddress.ip_address(info[4][0])) for info in infos]
     for address in addresses:
         if not _is_public(address) and not any(address in network for network in allowed):
             raise ActionFailed(f"refused to call {host}: {address} is not a public address")
@@ -129,6 +135,22 @@ def _decode_body(raw: bytes, content_type: str) -> Any:
     return text
 
 
+def _read_capped(response: http.client.HTTPResponse, *, deadline: float, describe: str) -> bytes:
+    """The body up to the cap plus one byte, within the action's overall deadline (the socket
+    timeout alone applies per read, so a server dripping bytes could hold the Lambda for minutes)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        if time.monotonic() > deadline:
+            raise ActionFailed(f"{describe} did not finish its response in time")
+        chunk = response.read1(min(READ_CHUNK_BYTES, MAX_BODY_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def perform(params: HttpRequestParams, timeout_seconds: float) -> dict[str, Any]:
     HttpRequestParams.absolute_http_url(params.url)
     parts = urlsplit(params.url)
@@ -147,7 +169,7 @@ def perform(params: HttpRequestParams, timeout_seconds: float) -> dict[str, Any]
     try:
         connection.request(params.method, path, body=body, headers=headers)
         response = connection.getresponse()
-        raw = response.read(MAX_BODY_BYTES + 1)
+        raw = _read_capped(response, deadline=time.monotonic() + timeout, describe=f"{params.method} {host}")
     except TimeoutError as error:
         raise ActionFailed(f"{params.method} {host} timed out after {timeout:g}s") from error
     except OSError as error:
