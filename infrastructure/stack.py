@@ -68,7 +68,8 @@ ROUTE_PERMISSIONS: dict[str, Permissions] = {
     "stream_execution": Permissions(read=True),  # SSE: polls the execution it streams
     "list_executions": Permissions(read=True),
     "put_workflow": Permissions(writes=("dynamodb:UpdateItem",)),  # one atomic update, version + 1
-    "start_execution": Permissions(read=True, writes=WRITE_EXECUTION, runs=True),
+    # DeleteItem: frees an Idempotency-Key claim whose execution could not be created.
+    "start_execution": Permissions(read=True, writes=(*WRITE_EXECUTION, "dynamodb:DeleteItem"), runs=True),
     "cancel_execution": Permissions(read=True, writes=("dynamodb:UpdateItem",), runs=True),
     "retry_execution": Permissions(read=True, writes=WRITE_EXECUTION, runs=True),
     "retry_step": Permissions(read=True, writes=("dynamodb:UpdateItem",), runs=True),

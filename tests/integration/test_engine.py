@@ -483,3 +483,89 @@ def test_given_two_concurrent_retry_steps_then_one_restarts_the_step_and_the_oth
     assert len(execution.runs) == 2
     assert step(execution, "call").attempt == 2
     assert len(server.hits) == 2
+
+
+class FailingCreate:
+    """Wraps the store so that creating an execution fails once (throttling, a crash)."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self.store = store
+        self.failures = 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def create_execution(self, header: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("throttled")
+        self.store.create_execution(header, steps)
+
+
+def test_given_creation_fails_then_the_idempotency_key_is_free_for_the_repeat(
+    store: DynamoStore, queue: str
+) -> None:
+    from execution_monitor.engine import lifecycle
+    from execution_monitor.engine.runner import default_runner
+
+    put(store, [{"id": "notify", "type": "send_message", "params": {"queueUrl": queue, "message": "m"}}])
+    workflow = store.get_workflow("ws1", "wf1")
+    assert workflow is not None
+    flaky = FailingCreate(store)
+    with pytest.raises(RuntimeError):
+        lifecycle.start_execution(flaky, default_runner(), workflow, {}, "key-1")
+
+    execution, created = lifecycle.start_execution(flaky, default_runner(), workflow, {}, "key-1")
+
+    assert created
+    assert wait_for(store, execution.id, finished).status == "completed"
+
+
+def test_given_creation_of_the_retry_fails_then_the_original_can_still_be_retried(
+    store: DynamoStore, server: Loopback
+) -> None:
+    from execution_monitor.engine import lifecycle
+    from execution_monitor.engine.runner import default_runner
+
+    server.statuses = [500]
+    put(store, [{"id": "call", "type": "http_request", "params": {"url": server.url + "/c"}}])
+    failed = wait_for(store, start()["id"], finished)
+    flaky = FailingCreate(store)
+    with pytest.raises(RuntimeError):
+        lifecycle.retry_execution(flaky, default_runner(), "ws1", "wf1", failed.id)
+    unlinked = store.get_execution("ws1", failed.id)
+    assert unlinked is not None and unlinked.retried_by is None and unlinked.can_retry
+
+    retry = lifecycle.retry_execution(flaky, default_runner(), "ws1", "wf1", failed.id)
+
+    assert wait_for(store, retry.id, finished).status == "completed"
+
+
+def test_the_history_budget_per_step_covers_what_a_run_records(
+    store: DynamoStore, server: Loopback, engine: str
+) -> None:
+    from execution_monitor.models import EVENTS_PER_RUN, WorkflowDefinition, _history_events
+
+    server.statuses = [500]
+    actions = [
+        {"id": "pause", "type": "delay", "params": {"seconds": 0}},
+        {
+            "id": "call",
+            "type": "http_request",
+            "params": {"url": server.url + "/h"},
+            "retry": {"maxAttempts": 2, "intervalSeconds": 0},
+        },
+        {"id": "again", "type": "http_request", "params": {"url": server.url + "/h"}},
+    ]
+    put(store, actions)
+    execution = wait_for(store, start()["id"], finished)
+    assert execution.status == "completed"
+    runs_settled(engine, 1)
+    arn = run_arn(engine, execution.runs[0].run_id)
+    events = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    budget = sum(
+        _history_events(a)
+        for a in WorkflowDefinition.model_validate({"name": "x", "actions": actions}).actions
+    )
+    # Per step exactly as budgeted; the rest is the run's own start, Map and completion events.
+    assert budget <= len(events) <= budget + EVENTS_PER_RUN

@@ -103,3 +103,24 @@ def test_given_bad_http_request_params_then_they_are_rejected(params: dict[str, 
 def test_given_unknown_fields_then_they_are_rejected_rather_than_silently_dropped() -> None:
     errors = errors_of({"name": "x", "actions": [delay("a")], "colour": "blue"})
     assert errors[0]["type"] == "extra_forbidden"
+
+
+def test_given_a_workflow_that_could_overflow_one_runs_history_then_it_is_rejected() -> None:
+    retrying = {"maxAttempts": 3, "intervalSeconds": 1, "backoffRate": 1}
+    actions = [
+        {"id": f"a{i}", "type": "http_request", "params": {"url": "https://x"}, "retry": retrying}
+        for i in range(MAX_ACTIONS)
+    ]
+    errors = errors_of({"name": "x", "actions": actions})
+    assert errors[0]["loc"] == ("actions",)
+    assert "history events" in errors[0]["msg"]
+
+
+def test_given_the_largest_plain_workflows_then_they_fit_one_run() -> None:
+    for action in (
+        {"type": "delay", "params": {"seconds": 1}},
+        {"type": "http_request", "params": {"url": "https://x"}},
+    ):
+        WorkflowDefinition.model_validate(
+            {"name": "x", "actions": [{"id": f"a{i}", **action} for i in range(MAX_ACTIONS)]}
+        )

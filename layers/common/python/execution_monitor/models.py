@@ -10,12 +10,26 @@ from execution_monitor.actions import ActionDefinition
 from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
 
 MAX_ACTIONS = 1000
+# A Step Functions run keeps at most 25,000 history events. Per Map iteration of
+# state_machine.asl.json: an action attempt takes 13, each further attempt 9 more (Choice, Wait,
+# Task), a delay 22. Budgeting 24,000 leaves room for ~300 transient task retries (3 events each).
+HISTORY_EVENT_BUDGET = 24_000
+EVENTS_PER_RUN = 20
+EVENTS_PER_ACTION = 13
+EVENTS_PER_EXTRA_ATTEMPT = 9
+EVENTS_PER_DELAY = 22
 
 ExecutionStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "completed", "failed", "cancelled", "skipped"]
 TERMINAL_EXECUTION_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 RETRYABLE_EXECUTION_STATUSES: frozenset[str] = frozenset({"failed", "cancelled"})
 CANCELLABLE_EXECUTION_STATUSES: frozenset[str] = frozenset({"pending", "running"})
+
+
+def _history_events(action: ActionDefinition) -> int:
+    if action.type == "delay":
+        return EVENTS_PER_DELAY
+    return EVENTS_PER_ACTION + EVENTS_PER_EXTRA_ATTEMPT * (action.max_attempts - 1)
 
 
 class WorkflowDefinition(ApiModel):
@@ -33,6 +47,12 @@ class WorkflowDefinition(ApiModel):
             if action.id in seen:
                 raise ValueError(f"duplicate action id '{action.id}'")
             seen.add(action.id)
+        events = EVENTS_PER_RUN + sum(_history_events(action) for action in actions)
+        if events > HISTORY_EVENT_BUDGET:
+            raise ValueError(
+                f"one run of this workflow could need {events} Step Functions history events; at most "
+                f"{HISTORY_EVENT_BUDGET} fit: use fewer actions, delays or retry attempts"
+            )
         return actions
 
 

@@ -19,7 +19,7 @@ from execution_monitor import clock, progress
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.step_stats import StepStats, definition_hash, sample_key
 from execution_monitor.store import keys
-from execution_monitor.store.dynamodb import StoreContention
+from execution_monitor.store.interface import StoreContention
 from execution_monitor.store.progress_writes import STATS_MARK
 
 EXECUTION_PK = re.compile(r"^WS#(?P<workspace>[^#]+)#EXEC#(?P<execution>[^#]+)$")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from execution_monitor import clock
@@ -111,9 +112,19 @@ def _new_records(
 
 
 def _launch(
-    store: ExecutionStore, runner: Runner, header: dict[str, Any], steps: list[dict[str, Any]]
+    store: ExecutionStore,
+    runner: Runner,
+    header: dict[str, Any],
+    steps: list[dict[str, Any]],
+    undo_claim: Callable[[], object],
 ) -> None:
-    store.create_execution(header, steps)
+    """Creates the execution, then starts its first run. If the execution cannot be created, the
+    claim made for it (idempotency key, retry link) is undone so that a repeat is not locked out."""
+    try:
+        store.create_execution(header, steps)
+    except Exception:
+        undo_claim()
+        raise
     try:
         runner.start(header["currentRunId"], run_payload(header, steps, header["currentRunId"]))
     except Exception as error:
@@ -141,6 +152,7 @@ def start_execution(
         execution_input=execution_input,
         now=stamp,
     )
+    claim: dict[str, Any] | None = None
     if idempotency_key:
         request_hash = hashlib.sha256(dumps(execution_input).encode()).hexdigest()
         claim = {
@@ -160,7 +172,12 @@ def start_execution(
                 raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
             return existing, False
         header["idempotencyKey"] = idempotency_key
-    _launch(store, runner, header, steps)
+
+    def release_claim() -> None:
+        if claim is not None:
+            store.release_idempotency_key(claim)
+
+    _launch(store, runner, header, steps, release_claim)
     return execution_from_record(header, steps), True
 
 
@@ -225,7 +242,7 @@ def retry_execution(
     # The claim decides between concurrent retries: only one caller links a new execution.
     if not store.claim_retry(header, new_header["id"], now):
         raise Conflict("execution was retried concurrently or changed state")
-    _launch(store, runner, new_header, new_steps)
+    _launch(store, runner, new_header, new_steps, lambda: store.release_retry(header, new_header["id"], now))
     return execution_from_record(new_header, new_steps)
 
 

@@ -5,6 +5,7 @@ execution still being active in this run, so a cancelled or restarted execution 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -16,7 +17,7 @@ from execution_monitor.engine.templates import resolve
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.observability import logger
 from execution_monitor.store.codec import dumps, loads
-from execution_monitor.store.interface import ExecutionStore
+from execution_monitor.store.interface import ExecutionStore, StoreContention
 from execution_monitor.store.records import status_index_keys
 
 MAX_OUTPUT_BYTES = 64 * 1024
@@ -25,6 +26,9 @@ DEADLINE_MARGIN_SECONDS = 5
 _ACTION = TypeAdapter(ActionDefinition)
 
 ABANDONED = {"outcome": "abandoned"}
+COMPLETED = {"outcome": "completed"}
+WAITING = {"outcome": "waiting"}
+FINISH_RETRY_PAUSES = (0.1, 0.3, 0.9)
 
 
 def _capped(output: Any) -> str:
@@ -51,20 +55,42 @@ class StepRunner:
             return None
         return header, steps
 
-    def _begin(self, index: int) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
-        loaded = self._load()
-        if loaded is None:
-            return None
-        header, steps = loaded
+    def _completed_in_this_run(self, step: dict[str, Any]) -> bool:
+        # Step Functions may invoke a task again after it succeeded (a lost response, a service
+        # error): the step's own record says it is done, so answer as the first invocation did.
+        return step["status"] == "completed" and step.get("runId") == self.run_id
+
+    def _begin(
+        self, header: dict[str, Any], steps: list[dict[str, Any]], index: int
+    ) -> dict[str, Any] | None:
         step = steps[index]
         attempt = step.get("attempt", 0) + 1
         now = clock.iso(clock.now())
         if not self.store.begin_step(header, step, self.run_id, attempt, now):
             return None
-        return header, steps, {**step, "attempt": attempt, "startedAt": now, "status": "running"}
+        return {**step, "attempt": attempt, "startedAt": now, "status": "running", "runId": self.run_id}
+
+    def _finish(self, *args: Any) -> bool:
+        """finish_step, retried in place when it loses to contention: the action already ran, and a
+        retry of the whole task would run it again."""
+        for pause in FINISH_RETRY_PAUSES:
+            try:
+                return self.store.finish_step(*args)
+            except StoreContention:
+                time.sleep(pause)
+        return self.store.finish_step(*args)
 
     def begin_delay(self, index: int) -> dict[str, Any]:
-        return ABANDONED if self._begin(index) is None else {"outcome": "waiting"}
+        loaded = self._load()
+        if loaded is None:
+            return ABANDONED
+        header, steps = loaded
+        step = steps[index]
+        if step["status"] == "running" and step.get("runId") == self.run_id:
+            return WAITING  # begun by an earlier invocation of this task
+        if self._completed_in_this_run(step):
+            return COMPLETED
+        return ABANDONED if self._begin(header, steps, index) is None else WAITING
 
     def finish_delay(self, index: int) -> dict[str, Any]:
         loaded = self._load()
@@ -72,6 +98,8 @@ class StepRunner:
             return ABANDONED
         header, steps = loaded
         step = steps[index]
+        if self._completed_in_this_run(step):
+            return COMPLETED
         now = clock.iso(clock.now())
         fields = {
             "status": "completed",
@@ -80,14 +108,18 @@ class StepRunner:
             "output": dumps({}),
             "updatedAt": now,
         }
-        done = self.store.finish_step(header, step, self.run_id, fields)
-        return {"outcome": "completed"} if done else ABANDONED
+        return COMPLETED if self._finish(header, step, self.run_id, fields) else ABANDONED
 
     def attempt(self, index: int, remaining_ms: int) -> dict[str, Any]:
-        begun = self._begin(index)
-        if begun is None:
+        loaded = self._load()
+        if loaded is None:
             return ABANDONED
-        header, steps, step = begun
+        header, steps = loaded
+        if self._completed_in_this_run(steps[index]):
+            return COMPLETED
+        step = self._begin(header, steps, index)
+        if step is None:
+            return ABANDONED
         action = _ACTION.validate_python(json.loads(step["action"]))
         context = {
             "input": loads(header.get("input"), {}),
@@ -111,8 +143,7 @@ class StepRunner:
             "output": _capped(output),
             "updatedAt": now,
         }
-        done = self.store.finish_step(header, step, self.run_id, fields)
-        return {"outcome": "completed"} if done else ABANDONED
+        return COMPLETED if self._finish(header, step, self.run_id, fields) else ABANDONED
 
     def _record_failure(
         self, header: dict[str, Any], step: dict[str, Any], max_attempts: int, action: Any, error: str
@@ -133,7 +164,7 @@ class StepRunner:
                 "history": [*step.get("history", []), attempt_record],
                 "updatedAt": now,
             }
-            if not self.store.finish_step(header, step, self.run_id, retrying):
+            if not self._finish(header, step, self.run_id, retrying):
                 return ABANDONED
             wait = action.retry.wait_before(step["attempt"] + 1)
             return {"outcome": "retry", "waitSeconds": wait}
@@ -151,7 +182,7 @@ class StepRunner:
             "completedAt": now,
             "durationMs": clock.millis_between(header["startedAt"], now),
         }
-        done = self.store.finish_step(header, step, self.run_id, fields, execution_fields)
+        done = self._finish(header, step, self.run_id, fields, execution_fields)
         return {"outcome": "failed"} if done else ABANDONED
 
     def complete(self) -> dict[str, Any]:

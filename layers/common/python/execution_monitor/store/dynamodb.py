@@ -17,16 +17,13 @@ from execution_monitor.store.codec import (
     to_item,
     workflow_from_record,
 )
+from execution_monitor.store.interface import StoreContention
 from execution_monitor.store.progress_writes import ProgressWrites
 from execution_monitor.store.transitions import ExecutionTransitions
 from execution_monitor.store.updates import Update
 
 BATCH_WRITE_LIMIT = 25
 BATCH_WRITE_ATTEMPTS = 8
-
-
-class StoreContention(Exception):
-    """A write lost to throttling or a concurrent transaction, not to a business rule: try again."""
 
 
 class DynamoStore(ExecutionTransitions, ProgressWrites):
@@ -185,6 +182,18 @@ class DynamoStore(ExecutionTransitions, ProgressWrites):
             )
             return from_item(held["Item"]) if "Item" in held else None
         return None
+
+    def release_idempotency_key(self, record: dict[str, Any]) -> None:
+        """Frees a claim whose execution could not be created, so a repeat can try again."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=to_item({"pk": record["pk"], "sk": record["sk"]}),
+                ConditionExpression="executionId = :id",
+                ExpressionAttributeValues={":id": to_attr(record["executionId"])},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # another request's claim by now: not ours to free
 
     def apply(self, *updates: Update) -> bool:
         """Applies the updates atomically; False when a condition did not hold (someone else won)."""

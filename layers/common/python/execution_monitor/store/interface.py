@@ -26,6 +26,12 @@ class ExecutionReader(Protocol):
 Record = dict[str, Any]
 
 
+class StoreContention(Exception):
+    """A write lost to throttling or a concurrent transaction, not to a business rule: try again.
+
+    Its name is also the error Step Functions retries on (state_machine.asl.json)."""
+
+
 class ExecutionStore(ExecutionReader, Protocol):
     """Execution writes. Each transition is one conditional write; False means another writer won."""
 
@@ -58,4 +64,8 @@ class ExecutionStore(ExecutionReader, Protocol):
         self, header: Record, step: Record, run: Record, history: list[Record], now: str
     ) -> bool: ...
 
+    def release_idempotency_key(self, record: Record) -> None: ...
+
     def claim_retry(self, header: Record, new_execution_id: str, now: str) -> bool: ...
+
+    def release_retry(self, header: Record, new_execution_id: str, now: str) -> bool: ...

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from execution_monitor.step_stats import StepStats
 from execution_monitor.store import keys
 from execution_monitor.store.codec import from_item, to_attr, to_item
+from execution_monitor.store.interface import StoreContention
 from execution_monitor.store.records import header_keys
 from execution_monitor.store.updates import Update
 
@@ -47,13 +48,6 @@ def stats_record(step: dict[str, Any], stats: StepStats, version: int, now: str)
         "updatedAt": now,
         "version": version,
     }
-
-
-def _contention(message: str) -> Exception:
-    # dynamodb.py imports this module (the mixin), so its exception is imported when raised.
-    from execution_monitor.store.dynamodb import StoreContention
-
-    return StoreContention(message)
 
 
 class _Store(Protocol):
@@ -87,7 +81,7 @@ class ProgressWrites:
                 if not pending:
                     break
             if pending:
-                raise _contention("could not read the step statistics")
+                raise StoreContention("could not read the step statistics")
         return found
 
     def put_step_stats(

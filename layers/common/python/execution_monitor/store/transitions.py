@@ -182,6 +182,19 @@ class ExecutionTransitions:
             ),
         )
 
+    def release_retry(self: _Applies, header: dict[str, Any], new_execution_id: str, now: str) -> bool:
+        """Unlinks a retry whose execution could not be created, so the execution can be retried."""
+        return self.apply(
+            Update(
+                _header(header),
+                sets={"updatedAt": now},
+                removes=("retriedBy",),
+                condition="#retriedBy = :retry",
+                condition_values={":retry": new_execution_id},
+                bump_version=True,
+            )
+        )
+
     def claim_retry(self: _Applies, header: dict[str, Any], new_execution_id: str, now: str) -> bool:
         return self.apply(
             Update(
