@@ -26,7 +26,7 @@ def _serialized(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
         with _LOCK:
             return call_action(self)
 
-    call_action_alone.__wrapped__ = call_action  # type: ignore[attr-defined]
+    call_action_alone.serialized = True  # type: ignore[attr-defined]
     return call_action_alone
 
 
@@ -34,7 +34,8 @@ def serialize_dynamodb() -> Callable[[], None]:
     """Installs the lock (idempotent); returns a function that removes it."""
     originals = {handler: handler.call_action for handler in _HANDLERS}
     for handler, call_action in originals.items():
-        if not hasattr(call_action, "__wrapped__"):
+        # A marker of our own: moto's handlers are already functools-wrapped (they have __wrapped__).
+        if not getattr(call_action, "serialized", False):
             handler.call_action = _serialized(call_action)  # type: ignore[method-assign]
 
     def restore() -> None:

@@ -479,7 +479,7 @@ def test_given_two_concurrent_retry_steps_then_one_restarts_the_step_and_the_oth
 
     assert sorted(status for status, _ in results) == [202, 409]
     execution = wait_for(store, failed.id, finished)
-    assert execution.status == "completed"
+    assert execution.status == "completed", (execution.error, execution.action_results, results)
     assert len(execution.runs) == 2
     assert step(execution, "call").attempt == 2
     assert len(server.hits) == 2
