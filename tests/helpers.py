@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from infrastructure.routes import ROUTES, Route
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,3 +79,33 @@ def call(handler_module: Any, event: dict[str, Any]) -> tuple[int, dict[str, str
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers.setdefault(name.lower(), values[-1])
     return response["statusCode"], headers, json.loads(body) if body else None
+
+
+class NoRunner:
+    """A Runner that starts and stops nothing: for tests about records, not the state machine."""
+
+    def run_arn(self, run_id: str) -> str:
+        return f"arn:aws:states:us-east-1:123456789012:execution:engine:{run_id}"
+
+    def start(self, run_id: str, payload: dict[str, Any]) -> None:
+        return None
+
+    def stop(self, run_arn: str, cause: str) -> None:
+        return None
+
+
+def concurrently(call: Callable[[], T], times: int = 2) -> list[T]:
+    """Runs `call` on `times` threads released together; returns the results."""
+    barrier = threading.Barrier(times)
+    results: list[T] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -6,7 +6,6 @@ Side effects are counted (messages in a queue, hits on a loopback server) to pro
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,7 +22,7 @@ from reconcile_execution import handler as reconcile_execution
 from retry_execution import handler as retry_execution
 from retry_step import handler as retry_step
 from start_execution import handler as start_execution
-from tests.helpers import LambdaContext, api_event, call
+from tests.helpers import LambdaContext, api_event, call, concurrently
 from tests.integration.loopback import Loopback, loopback_server
 
 BASE = "/api/workspaces/ws1/workflows/wf1"
@@ -312,18 +311,7 @@ def test_given_two_concurrent_retries_then_exactly_one_new_execution_is_created(
     server.statuses = [500]
     put(store, [{"id": "call", "type": "http_request", "params": {"url": server.url + "/c"}}])
     failed = wait_for(store, start()["id"], finished)
-    results: list[tuple[int, dict[str, Any]]] = []
-    barrier = threading.Barrier(2)
-
-    def retry() -> None:
-        barrier.wait()
-        results.append(post(retry_execution, failed.id, "retry"))
-
-    threads = [threading.Thread(target=retry) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = concurrently(lambda: post(retry_execution, failed.id, "retry"))
 
     assert sorted(status for status, _ in results) == [201, 409]
     created = next(body for status, body in results if status == 201)["execution"]["id"]
@@ -464,18 +452,7 @@ def test_given_two_concurrent_retry_steps_then_one_restarts_the_step_and_the_oth
     put(store, [{"id": "call", "type": "http_request", "params": {"url": server.url + "/r"}}])
     failed = wait_for(store, start()["id"], finished)
     runs_settled(engine, 1)
-    results: list[tuple[int, dict[str, Any]]] = []
-    barrier = threading.Barrier(2)
-
-    def retry() -> None:
-        barrier.wait()
-        results.append(post(retry_step, failed.id, "retry-step", {"actionId": "call"}))
-
-    threads = [threading.Thread(target=retry) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = concurrently(lambda: post(retry_step, failed.id, "retry-step", {"actionId": "call"}))
 
     assert sorted(status for status, _ in results) == [202, 409]
     execution = wait_for(store, failed.id, finished)

@@ -1,7 +1,5 @@
 """The read API on moto: request counts, caching headers, paging and tenancy of keys."""
 
-from typing import Any
-
 import pytest
 
 from execution_monitor.engine import lifecycle
@@ -11,7 +9,7 @@ from get_execution import handler as get_execution
 from get_workflow import handler as get_workflow
 from list_executions import handler as list_executions
 from put_workflow import handler as put_workflow
-from tests.helpers import api_event, call
+from tests.helpers import NoRunner, api_event, call
 from tests.integration.conftest import RequestCounter
 
 BASE = "/api/workspaces/ws1/workflows/wf1"
@@ -22,19 +20,6 @@ DEFINITION = {
         {"id": "notify", "type": "send_message", "params": {"queueUrl": "https://q", "message": "done"}},
     ],
 }
-
-
-class NoRunner:
-    """Records would-be runs: these tests are about reads, not the engine."""
-
-    def run_arn(self, run_id: str) -> str:
-        return f"arn:aws:states:us-east-1:123456789012:execution:engine:{run_id}"
-
-    def start(self, run_id: str, payload: dict[str, Any]) -> None:
-        return None
-
-    def stop(self, run_arn: str, cause: str) -> None:
-        return None
 
 
 @pytest.fixture

@@ -12,17 +12,7 @@ from execution_monitor.engine.steps import StepRunner
 from execution_monitor.models import WorkflowDefinition
 from execution_monitor.store.dynamodb import DynamoStore
 from execution_monitor.store.interface import StoreContention
-
-
-class NoRunner:
-    def run_arn(self, run_id: str) -> str:
-        return f"arn:aws:states:us-east-1:123456789012:execution:engine:{run_id}"
-
-    def start(self, run_id: str, payload: dict[str, Any]) -> None:
-        return None
-
-    def stop(self, run_arn: str, cause: str) -> None:
-        return None
+from tests.helpers import NoRunner
 
 
 @pytest.fixture
