@@ -34,7 +34,8 @@ class Principal:
 
 @lru_cache(maxsize=4)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
-    # Keys are cached for the life of the container; an unknown kid triggers one refetch.
+    # Keys are cached for the life of the container. An unknown kid refetches the set at most once
+    # per cooldown (PyJWT's 30 s), so forged kids cannot make the authorizer hammer the JWKS URL.
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600)
 
 
