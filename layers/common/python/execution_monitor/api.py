@@ -16,7 +16,7 @@ from execution_monitor.actions.send_message import SendMessageAction
 from execution_monitor.api_model import ApiModel
 from execution_monitor.auth import principal_from_authorizer, require_member
 from execution_monitor.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, ValidationFailed
-from execution_monitor.models import Execution, ExecutionEnvelope
+from execution_monitor.models import ErrorDetail, ErrorEnvelope, Execution, ExecutionEnvelope
 from execution_monitor.observability import logger, tracer
 from execution_monitor.settings import get_settings
 
@@ -30,10 +30,8 @@ _UNION_TAGS = {
 
 
 def error_body(error: DomainError) -> str:
-    payload: dict[str, Any] = {"code": error.code, "message": error.message}
-    if error.details:
-        payload["details"] = error.details
-    return json.dumps({"error": payload})
+    detail = ErrorDetail(code=error.code, message=error.message, details=error.details or None)
+    return ErrorEnvelope(error=detail).model_dump_json(exclude_none=True)
 
 
 def error_response(error: DomainError) -> Response[str]:
