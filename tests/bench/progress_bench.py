@@ -20,6 +20,7 @@ import boto3
 from moto import mock_aws
 
 from execution_monitor import clock
+from execution_monitor.engine.lifecycle import new_execution_records
 from execution_monitor.store import keys
 from execution_monitor.store.codec import dumps
 from execution_monitor.store.dynamodb import DynamoStore
@@ -27,6 +28,7 @@ from execution_monitor.store.records import header_keys, status_index_keys, step
 from execution_monitor.store.updates import Update
 from infrastructure.local.stream_poller import read_stream
 from infrastructure.table import create_table_request
+from tests.helpers import NoRunner
 
 TABLE = "progress-bench"
 WORKSPACE = "bench"
@@ -60,55 +62,21 @@ class HeaderWriteCounter:
             self.count += 1
 
 
-def _new_execution(number: int, started: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    execution_id = f"exec_bench{number:04d}"
-    run_id = f"{execution_id}-1"
-    order_key = keys.newest_first_sk(started, execution_id)
-    header = {
-        **header_keys(WORKSPACE, execution_id),
-        "type": keys.ITEM_EXECUTION,
-        "gsi1pk": keys.by_workflow_pk(WORKSPACE, WORKFLOW),
-        "gsi1sk": order_key,
-        "gsi2pk": keys.by_status_pk(WORKSPACE, WORKFLOW, "pending"),
-        "gsi2sk": order_key,
-        "id": execution_id,
-        "workspaceId": WORKSPACE,
-        "workflowId": WORKFLOW,
-        "workflowVersion": 1,
-        "status": "pending",
-        "input": dumps({}),
-        "startedAt": started,
-        "updatedAt": started,
-        "version": 1,
-        "totalSteps": STEPS,
-        "currentRunId": run_id,
-        "runs": [{"runId": run_id, "startIndex": 0, "startedAt": started}],
-    }
-    steps = []
-    for index in range(STEPS):
-        action = {
-            "id": f"step{index}",
-            "type": "http_request",
-            "params": {"url": f"https://example.com/{index}"},
-        }
-        steps.append(
-            {
-                **step_keys(WORKSPACE, execution_id, index),
-                "type": keys.ITEM_STEP,
-                "workspaceId": WORKSPACE,
-                "workflowId": WORKFLOW,
-                "executionId": execution_id,
-                "index": index,
-                "actionId": action["id"],
-                "actionType": action["type"],
-                "action": dumps(action),
-                "status": "pending",
-                "attempt": 0,
-                "history": [],
-                "updatedAt": started,
-            }
-        )
-    return header, steps
+def _new_execution(started: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Records exactly as POST executions writes them (not started: the bench drives the steps)."""
+    actions = [
+        {"id": f"step{index}", "type": "http_request", "params": {"url": f"https://example.com/{index}"}}
+        for index in range(STEPS)
+    ]
+    return new_execution_records(
+        NoRunner(),
+        workspace_id=WORKSPACE,
+        workflow_id=WORKFLOW,
+        workflow_version=1,
+        actions=actions,
+        execution_input={},
+        now=started,
+    )
 
 
 def _advance(
@@ -123,10 +91,10 @@ def _advance(
     assert store.apply(Update(step_keys(WORKSPACE, header["id"], step["index"]), sets=fields))
 
 
-def seed_executions(store: DynamoStore, executions: int = EXECUTIONS, first: int = 0) -> list[str]:
+def seed_executions(store: DynamoStore, executions: int = EXECUTIONS) -> list[str]:
     """Creates and advances `executions` executions round-robin; returns their ids."""
     base = clock.now() - timedelta(milliseconds=COMPLETED_STEPS * STEP_MS)
-    created = [_new_execution(number, clock.iso(base)) for number in range(first, first + executions)]
+    created = [_new_execution(clock.iso(base)) for _ in range(executions)]
     for header, steps in created:
         store.create_execution(header, steps)
     for index in range(COMPLETED_STEPS + 1):

@@ -222,7 +222,7 @@ def test_given_a_poison_record_when_the_poller_delivers_then_it_is_retried_bisec
 ) -> None:
     before = seed_executions(store, executions=3)
     put_poison_header(store)
-    after = seed_executions(store, executions=2, first=10)  # records behind the poison one
+    after = seed_executions(store, executions=2)  # records behind the poison one
     queue_url = boto3.client("sqs").create_queue(QueueName="update-progress-dlq")["QueueUrl"]
     poison_sequence = next(r["dynamodb"]["SequenceNumber"] for r in all_records() if is_poison(r))
     invocations: list[list[str]] = []

@@ -54,7 +54,7 @@ def run_payload(header: dict[str, Any], steps: list[dict[str, Any]], run_id: str
     }
 
 
-def _new_records(
+def new_execution_records(
     runner: Runner,
     *,
     workspace_id: str,
@@ -143,7 +143,7 @@ def start_execution(
     """Returns the execution and whether this call created it (False: an idempotent repeat)."""
     now = clock.now()
     stamp = clock.iso(now)
-    header, steps = _new_records(
+    header, steps = new_execution_records(
         runner,
         workspace_id=workflow.workspace_id,
         workflow_id=workflow.id,
@@ -229,7 +229,7 @@ def retry_execution(
     if header.get("retriedBy"):
         raise Conflict(f"execution was already retried by {header['retriedBy']}")
     now = clock.iso(clock.now())
-    new_header, new_steps = _new_records(
+    new_header, new_steps = new_execution_records(
         runner,
         workspace_id=workspace_id,
         workflow_id=workflow_id,
