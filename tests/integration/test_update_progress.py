@@ -176,8 +176,8 @@ def test_given_a_concurrent_step_write_when_the_aggregate_is_written_then_the_up
     reads = []
 
     class RacingStore(DynamoStore):
-        def read_execution_records(self, workspace_id: str, execution_id: str) -> Any:
-            found = super().read_execution_records(workspace_id, execution_id)
+        def read_execution_records(self, workspace_id: str, execution_id: str, from_step: int = 0) -> Any:
+            found = super().read_execution_records(workspace_id, execution_id, from_step)
             reads.append(found)
             if len(reads) == 1:  # run_action writes right after our read
                 now = clock.iso(clock.now())

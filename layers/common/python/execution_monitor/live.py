@@ -43,14 +43,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from execution_monitor.models import TERMINAL_EXECUTION_STATUSES, ExecutionEnvelope
 from execution_monitor.observability import logger
-from execution_monitor.store import keys
-from execution_monitor.store.codec import execution_from_record, from_item, to_attr
-from execution_monitor.store.dynamodb import DynamoStore
-from execution_monitor.store.records import header_keys
+from execution_monitor.store.codec import execution_from_record
+from execution_monitor.store.interface import ExecutionStore
 
 MAX_HEARTBEAT_SECONDS = 15.0  # the contract: a comment at least this often
 KEEP_ALIVE = ": keep-alive\n\n"
-LAST_STEP_SK = keys.step_sk(9999)  # step sort keys are zero-padded to 4 digits (max 1000 steps)
 
 Records = tuple[dict[str, Any], list[dict[str, Any]]]
 T = TypeVar("T")
@@ -118,50 +115,17 @@ class ExecutionSource(Protocol):
 
 
 class DynamoExecutionSource:
-    def __init__(self, store: DynamoStore) -> None:
+    """The stream's reads, served by the store."""
+
+    def __init__(self, store: ExecutionStore) -> None:
         self.store = store
 
     def probe(self, workspace_id: str, execution_id: str) -> Probe | None:
-        found = self.store.client.get_item(
-            TableName=self.store.table,
-            Key={name: to_attr(value) for name, value in header_keys(workspace_id, execution_id).items()},
-            ConsistentRead=True,
-            ProjectionExpression="#version, #status",
-            ExpressionAttributeNames={"#version": "version", "#status": "status"},
-        )
-        if "Item" not in found:
-            return None
-        item = from_item(found["Item"])
-        return Probe(int(item["version"]), str(item["status"]))
+        found = self.store.read_execution_version(workspace_id, execution_id)
+        return None if found is None else Probe(*found)
 
     def read(self, workspace_id: str, execution_id: str, from_index: int = 0) -> Records | None:
-        """Header and the steps from `from_index` on: one Query for all, else GetItem + a range Query."""
-        if from_index <= 0:
-            return self.store.read_execution_records(workspace_id, execution_id)
-        found = self.store.client.get_item(
-            TableName=self.store.table,
-            Key={name: to_attr(value) for name, value in header_keys(workspace_id, execution_id).items()},
-            ConsistentRead=True,
-        )
-        if "Item" not in found:
-            return None
-        request: dict[str, Any] = {
-            "TableName": self.store.table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {
-                ":pk": to_attr(keys.execution_pk(workspace_id, execution_id)),
-                ":first": to_attr(keys.step_sk(from_index)),
-                ":last": to_attr(LAST_STEP_SK),
-            },
-            "ConsistentRead": True,
-        }
-        steps: list[dict[str, Any]] = []
-        while True:
-            page = self.store.client.query(**request)
-            steps.extend(from_item(item) for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return from_item(found["Item"]), steps
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self.store.read_execution_records(workspace_id, execution_id, from_index)
 
 
 # -- what one connection has sent ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from execution_monitor.store.codec import (
 )
 from execution_monitor.store.interface import StoreContention
 from execution_monitor.store.progress_writes import ProgressWrites
+from execution_monitor.store.records import header_keys
 from execution_monitor.store.transitions import ExecutionTransitions
 from execution_monitor.store.updates import Update
 
@@ -72,14 +73,22 @@ class DynamoStore(ExecutionTransitions, ProgressWrites):
 
     # -- executions ------------------------------------------------------------------------------
 
-    def query_execution_items(self, workspace_id: str, execution_id: str) -> list[dict[str, Any]]:
-        """The header and every step, strongly consistent, in one Query (more only past 1 MB)."""
+    def query_execution_items(
+        self, workspace_id: str, execution_id: str, from_step: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The header and every step, strongly consistent, in one Query (more only past 1 MB);
+        with `from_step`, only the steps from that index on."""
         request: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": to_attr(keys.execution_pk(workspace_id, execution_id))},
             "ConsistentRead": True,
         }
+        if from_step is not None:
+            request["KeyConditionExpression"] += " AND sk BETWEEN :first AND :last"
+            request["ExpressionAttributeValues"].update(
+                {":first": to_attr(keys.step_sk(from_step)), ":last": to_attr(keys.LAST_STEP_SK)}
+            )
         records: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**request)
@@ -137,9 +146,34 @@ class DynamoStore(ExecutionTransitions, ProgressWrites):
 
     # -- execution writes: every one is conditional, so races settle in DynamoDB -----------------
 
+    def read_execution_version(self, workspace_id: str, execution_id: str) -> tuple[int, str] | None:
+        """The header's version and status only: the cheapest consistent "did it change?"."""
+        found = self.client.get_item(
+            TableName=self.table,
+            Key=to_item(header_keys(workspace_id, execution_id)),
+            ConsistentRead=True,
+            ProjectionExpression="#version, #status",
+            ExpressionAttributeNames={"#version": "version", "#status": "status"},
+        )
+        if "Item" not in found:
+            return None
+        item = from_item(found["Item"])
+        return int(item["version"]), str(item["status"])
+
     def read_execution_records(
-        self, workspace_id: str, execution_id: str
+        self, workspace_id: str, execution_id: str, from_step: int = 0
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """The header and its steps; with `from_step` > 0, the header (GetItem) and only the steps
+        from that index on (a range Query), for a reader that already has the earlier ones."""
+        if from_step > 0:
+            found = self.client.get_item(
+                TableName=self.table,
+                Key=to_item(header_keys(workspace_id, execution_id)),
+                ConsistentRead=True,
+            )
+            if "Item" not in found:
+                return None
+            return from_item(found["Item"]), self.query_execution_items(workspace_id, execution_id, from_step)
         records = self.query_execution_items(workspace_id, execution_id)
         header = next((record for record in records if record["sk"] == keys.EXECUTION_SK), None)
         if header is None:

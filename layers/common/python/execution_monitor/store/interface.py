@@ -36,8 +36,10 @@ class ExecutionStore(ExecutionReader, Protocol):
     """Execution writes. Each transition is one conditional write; False means another writer won."""
 
     def read_execution_records(
-        self, workspace_id: str, execution_id: str
+        self, workspace_id: str, execution_id: str, from_step: int = 0
     ) -> tuple[Record, list[Record]] | None: ...
+
+    def read_execution_version(self, workspace_id: str, execution_id: str) -> tuple[int, str] | None: ...
 
     def create_execution(self, header: Record, steps: list[Record]) -> None: ...
 

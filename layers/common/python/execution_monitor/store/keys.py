@@ -34,6 +34,9 @@ def step_sk(index: int) -> str:
     return f"{STEP_SK_PREFIX}{index:04d}"
 
 
+LAST_STEP_SK = step_sk(9999)  # zero-padded to 4 digits: past the last of at most 1000 steps
+
+
 def by_workflow_pk(workspace_id: str, workflow_id: str) -> str:
     return f"WS#{workspace_id}#WF#{workflow_id}"
 
