@@ -1,13 +1,11 @@
-"""Every API route as plain data. The CDK API construct and the local gateway both read this table."""
+"""Every API route as plain data. The CDK API construct and the local gateway both read this table;
+the paths themselves are the layer's (execution_monitor.paths), which the handlers serve."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-API_PREFIX = "/api"
-WORKFLOW_PATH = "/api/workspaces/{workspaceId}/workflows/{workflowId}"
-EXECUTIONS_PATH = f"{WORKFLOW_PATH}/executions"
-EXECUTION_PATH = f"{EXECUTIONS_PATH}/{{executionId}}"
+from execution_monitor import paths
 
 
 @dataclass(frozen=True)
@@ -20,16 +18,16 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("GET", f"{API_PREFIX}/openapi.json", "get_openapi", authorized=False),
-    Route("PUT", WORKFLOW_PATH, "put_workflow"),
-    Route("GET", WORKFLOW_PATH, "get_workflow"),
-    Route("GET", EXECUTIONS_PATH, "list_executions"),
-    Route("POST", EXECUTIONS_PATH, "start_execution"),
-    Route("GET", EXECUTION_PATH, "get_execution"),
-    Route("GET", f"{EXECUTION_PATH}/stream", "stream_execution", streaming=True),
-    Route("POST", f"{EXECUTION_PATH}/cancel", "cancel_execution"),
-    Route("POST", f"{EXECUTION_PATH}/retry", "retry_execution"),
-    Route("POST", f"{EXECUTION_PATH}/retry-step", "retry_step"),
+    Route("GET", paths.OPENAPI, "get_openapi", authorized=False),
+    Route("PUT", paths.WORKFLOW, "put_workflow"),
+    Route("GET", paths.WORKFLOW, "get_workflow"),
+    Route("GET", paths.EXECUTIONS, "list_executions"),
+    Route("POST", paths.EXECUTIONS, "start_execution"),
+    Route("GET", paths.EXECUTION, "get_execution"),
+    Route("GET", paths.STREAM, "stream_execution", streaming=True),
+    Route("POST", paths.CANCEL, "cancel_execution"),
+    Route("POST", paths.RETRY, "retry_execution"),
+    Route("POST", paths.RETRY_STEP, "retry_step"),
 )
 
 AUTHORIZER_FUNCTION = "authorize"

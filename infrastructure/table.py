@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from execution_monitor.store import keys
+from execution_monitor.store.dynamodb import keys
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"

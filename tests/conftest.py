@@ -1,4 +1,5 @@
-"""Test-wide defaults: fake AWS credentials and fresh settings/clients for every test."""
+"""Test-wide defaults: fake AWS credentials, the settings every function validates at cold start,
+and fresh settings/clients for every test."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_SERVICE_NAME": "execution-monitor-tests",
+        # Handler modules validate these when imported; tests that need real values set them.
+        "TABLE_NAME": "executions-test",
+        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:engine",
+        "JWT_JWKS_URL": "file:///nonexistent/jwks.json",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -25,10 +30,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 def _fresh_settings_and_clients() -> Iterator[None]:
     from execution_monitor import store
     from execution_monitor.aws import reset_clients
-    from execution_monitor.settings import get_settings
+    from execution_monitor.settings import reset_settings
 
     def reset() -> None:
-        get_settings.cache_clear()
+        reset_settings()
         reset_clients()
         store.default_store.cache_clear()
 

@@ -10,6 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from execution_monitor import clock
+from execution_monitor.domain import transitions
+from execution_monitor.domain.execution import ExecutionState
+from execution_monitor.domain.workflow import Workflow
+from execution_monitor.engine import lifecycle
+from execution_monitor.engine.contract import RunInput
+from execution_monitor.models import WorkflowDefinition
+from execution_monitor.store.dynamodb import DynamoStore
 from infrastructure.routes import ROUTES, Route
 
 T = TypeVar("T")
@@ -84,14 +92,54 @@ def call(handler_module: Any, event: dict[str, Any]) -> tuple[int, dict[str, str
 class NoRunner:
     """A Runner that starts and stops nothing: for tests about records, not the state machine."""
 
+    def __init__(self) -> None:
+        self.started: list[tuple[str, RunInput]] = []
+
     def run_arn(self, run_id: str) -> str:
         return f"arn:aws:states:us-east-1:123456789012:execution:engine:{run_id}"
 
-    def start(self, run_id: str, payload: dict[str, Any]) -> None:
-        return None
+    def start(self, run_id: str, run_input: RunInput) -> None:
+        self.started.append((run_id, run_input))
 
     def stop(self, run_arn: str, cause: str) -> None:
         return None
+
+
+# -- records through the store, as the engine writes them ----------------------------------------
+
+
+def put_workflow(
+    store: DynamoStore, workspace_id: str, workflow_id: str, actions: list[dict[str, Any]]
+) -> Workflow:
+    definition = WorkflowDefinition.model_validate({"name": "w", "actions": actions})
+    return store.workflows.put_workflow(
+        workspace_id, workflow_id, definition.name, None, list(definition.actions)
+    )
+
+
+def start(store: DynamoStore, workflow: Workflow, runner: NoRunner | None = None) -> ExecutionState:
+    (execution, _), _ = lifecycle.start_execution(
+        store.executions, store.statistics, runner or NoRunner(), workflow, {}
+    )
+    return execution
+
+
+def begin_step(store: DynamoStore, workspace_id: str, execution_id: str, index: int) -> None:
+    context = store.executions.get_step_context(workspace_id, execution_id, index)
+    assert context is not None
+    began = transitions.begin_step(
+        context.execution, context.step, context.execution.current_run_id, clock.now()
+    )
+    assert store.executions.claim_step(began)
+
+
+def complete_step(
+    store: DynamoStore, workspace_id: str, execution_id: str, index: int, output: Any = None
+) -> None:
+    context = store.executions.get_step_context(workspace_id, execution_id, index)
+    assert context is not None
+    completed = transitions.complete_step(context.execution, context.step, output or {}, clock.now())
+    assert store.executions.finish_step(completed)
 
 
 def concurrently(call: Callable[[], T], times: int = 2) -> list[T]:

@@ -9,8 +9,10 @@ from typing import Any
 from execution_monitor.auth import bearer_token, verify_token
 from execution_monitor.errors import Unauthorized
 from execution_monitor.observability import logger
+from execution_monitor.paths import STREAM
+from execution_monitor.settings import AuthSettings
 
-STREAM_SUFFIX = "/stream"
+AuthSettings.load()
 
 
 def _token(event: dict[str, Any]) -> str:
@@ -18,7 +20,9 @@ def _token(event: dict[str, Any]) -> str:
     if headers.get("authorization"):
         return bearer_token(headers["authorization"])
     query_token = (event.get("queryStringParameters") or {}).get("access_token")
-    if query_token and str(event.get("resource", "")).endswith(STREAM_SUFFIX):
+    # Only the stream route: browsers' EventSource cannot send headers. Elsewhere a token in the
+    # URL would end up in logs and histories for nothing.
+    if query_token and event.get("resource") == STREAM:
         return str(query_token)
     raise Unauthorized("a bearer token is required")
 

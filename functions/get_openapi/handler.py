@@ -1,22 +1,23 @@
 """GET /api/openapi.json: the committed document generated from the handlers' models (no auth)."""
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from execution_monitor import paths
 from execution_monitor.api import api_handler
 
 router = Router()
 
 
-@lru_cache(maxsize=1)
+@cache
 def _document() -> str:
     return resources.files("execution_monitor").joinpath("openapi.json").read_text()
 
 
-@router.get("/api/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
+@router.get(paths.OPENAPI, summary="This API's OpenAPI document", include_in_schema=False)
 def get_openapi() -> Response[str]:
     return Response(
         status_code=200,

@@ -3,19 +3,25 @@
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from execution_monitor import workflows
-from execution_monitor.api import api_handler, json_response
+from execution_monitor import paths, workflows
+from execution_monitor.api import api_handler, documented, json_response
 from execution_monitor.models import WorkflowEnvelope
-from execution_monitor.params import WORKFLOW_ROUTE, WorkflowId, WorkspaceId
+from execution_monitor.params import WorkflowId, WorkspaceId
+from execution_monitor.settings import TableSettings
 from execution_monitor.store import default_store
+from execution_monitor.views import workflow_view
 
 router = Router()
 
 
-@router.get(WORKFLOW_ROUTE, summary="Read a workflow definition")
+@router.get(
+    paths.resolver_path(paths.WORKFLOW),
+    summary="Read a workflow definition",
+    responses=documented(200, WorkflowEnvelope),
+)
 def get_workflow(workspaceId: WorkspaceId, workflowId: WorkflowId) -> Response[WorkflowEnvelope]:
-    workflow = workflows.get_workflow(default_store(), workspaceId, workflowId)
-    return json_response(200, WorkflowEnvelope(workflow=workflow))
+    workflow = workflows.get_workflow(default_store().workflows, workspaceId, workflowId)
+    return json_response(200, WorkflowEnvelope(workflow=workflow_view(workflow)))
 
 
-lambda_handler = api_handler(router)
+lambda_handler = api_handler(router, settings=(TableSettings,))

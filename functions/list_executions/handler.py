@@ -3,16 +3,22 @@
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from execution_monitor import executions
-from execution_monitor.api import api_handler, json_response
+from execution_monitor import executions, paths
+from execution_monitor.api import api_handler, documented, json_response
 from execution_monitor.models import ExecutionPage
-from execution_monitor.params import EXECUTIONS_ROUTE, Cursor, Limit, StatusFilter, WorkflowId, WorkspaceId
+from execution_monitor.params import Cursor, Limit, StatusFilter, WorkflowId, WorkspaceId
+from execution_monitor.settings import TableSettings
 from execution_monitor.store import default_store
+from execution_monitor.views import page_view
 
 router = Router()
 
 
-@router.get(EXECUTIONS_ROUTE, summary="List executions of a workflow, newest first")
+@router.get(
+    paths.resolver_path(paths.EXECUTIONS),
+    summary="List executions of a workflow, newest first",
+    responses=documented(200, ExecutionPage),
+)
 def list_executions(
     workspaceId: WorkspaceId,
     workflowId: WorkflowId,
@@ -21,9 +27,9 @@ def list_executions(
     cursor: Cursor = None,
 ) -> Response[ExecutionPage]:
     page = executions.list_executions(
-        default_store(), workspaceId, workflowId, limit=limit, status=status, cursor=cursor
+        default_store().executions, workspaceId, workflowId, limit=limit, status=status, cursor=cursor
     )
-    return json_response(200, page)
+    return json_response(200, page_view(page))
 
 
-lambda_handler = api_handler(router)
+lambda_handler = api_handler(router, settings=(TableSettings,))

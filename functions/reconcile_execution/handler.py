@@ -4,9 +4,12 @@ from typing import Any
 
 from execution_monitor.engine.reconcile import settle_run
 from execution_monitor.observability import logger
+from execution_monitor.settings import TableSettings
 from execution_monitor.store import default_store
+
+TableSettings.load()
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    return {"result": settle_run(default_store(), event.get("detail") or {})}
+    return {"result": settle_run(default_store().executions, event.get("detail") or {})}

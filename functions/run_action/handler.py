@@ -2,27 +2,42 @@
 
 from typing import Any
 
+from execution_monitor.engine.contract import Operation, TaskInput
 from execution_monitor.engine.failures import run_failure
 from execution_monitor.engine.steps import StepRunner
 from execution_monitor.observability import logger, tracer
+from execution_monitor.settings import ActionSettings, TableSettings
 from execution_monitor.store import default_store
+
+TableSettings.load()
+ActionSettings.load()
+
+
+def _step_index(task: TaskInput) -> int:
+    if task.step is None:
+        raise ValueError(f"operation {task.operation} needs a step")
+    return task.step.index
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    runner = StepRunner(default_store(), event["execution"])
-    operation = event["operation"]
-    logger.append_keys(execution_id=runner.execution_id, run_id=runner.run_id, operation=operation)
-    if operation == "attempt":
-        return runner.attempt(event["step"]["index"], context.get_remaining_time_in_millis())
-    if operation == "begin_delay":
-        return runner.begin_delay(event["step"]["index"])
-    if operation == "finish_delay":
-        return runner.finish_delay(event["step"]["index"])
-    if operation == "complete":
-        return runner.complete()
-    if operation == "fail":
-        failure = event.get("failure") or {}
-        return runner.fail(run_failure(failure.get("Error"), failure.get("Cause")) or "the run failed")
-    raise ValueError(f"unknown operation {operation}")
+    task = TaskInput.model_validate(event)
+    runner = StepRunner(default_store().executions, task.execution)
+    logger.append_keys(
+        execution_id=task.execution.execution_id, run_id=task.execution.run_id, operation=task.operation
+    )
+    match task.operation:
+        case Operation.ATTEMPT:
+            output = runner.attempt(_step_index(task), context.get_remaining_time_in_millis())
+        case Operation.BEGIN_DELAY:
+            output = runner.begin_delay(_step_index(task))
+        case Operation.FINISH_DELAY:
+            output = runner.finish_delay(_step_index(task))
+        case Operation.COMPLETE:
+            output = runner.complete()
+        case Operation.FAIL:
+            failure = task.failure
+            reason = run_failure(failure.error, failure.cause) if failure else ""
+            output = runner.fail(reason or "the run failed")
+    return output.to_payload()

@@ -23,13 +23,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from execution_monitor.api import error_body
+from execution_monitor import paths
 from execution_monitor.api_model import IDENTIFIER_PATTERN
 from execution_monitor.auth import principal_from_authorizer, require_member
-from execution_monitor.errors import DomainError, NotFound, Unauthorized, ValidationFailed
+from execution_monitor.errors import DomainError, NotFound, Unauthorized, ValidationFailed, error_json
+from execution_monitor.executions import require_execution
 from execution_monitor.live import (
-    DynamoExecutionSource,
-    ExecutionSource,
     LiveSettings,
     execution_events,
     live_settings,
@@ -37,9 +36,10 @@ from execution_monitor.live import (
     stream_budget_seconds,
 )
 from execution_monitor.observability import logger
+from execution_monitor.settings import TableSettings
 from execution_monitor.store import default_store
+from execution_monitor.store.interface import LiveReader
 
-STREAM_PATH = "/api/workspaces/{workspaceId}/workflows/{workflowId}/executions/{executionId}/stream"
 REQUEST_CONTEXT_HEADER = "x-amzn-request-context"
 LAMBDA_CONTEXT_HEADER = "x-amzn-lambda-context"
 STREAM_HEADERS = {
@@ -89,7 +89,7 @@ class EventStreamResponse(Response):
 
 
 def _error(error: DomainError) -> Response:
-    return Response(error_body(error), status_code=error.status_code, media_type="application/json")
+    return Response(error.body(), status_code=error.status_code, media_type="application/json")
 
 
 def _header_json(request: Request, name: str) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def _check_identifiers(path_parameters: dict[str, str]) -> None:
 
 
 def create_app(
-    source: Callable[[], ExecutionSource] | None = None, settings: Callable[[], LiveSettings] = live_settings
+    source: Callable[[], LiveReader] | None = None, settings: Callable[[], LiveSettings] = live_settings
 ) -> Starlette:
     """The ASGI app; tests inject the source and settings (nothing is built before a request)."""
     get_source = source or _default_source
@@ -124,9 +124,8 @@ def create_app(
             require_member(principal_from_authorizer(authorizer), workspace_id)
             _check_identifiers({"workflowId": workflow_id, "executionId": execution_id})
             reader = get_source()
-            opened = await anyio.to_thread.run_sync(reader.read, workspace_id, execution_id, 0)
-            if opened is None or opened[0]["workflowId"] != workflow_id:
-                raise NotFound(f"execution {execution_id} not found")
+            found = await anyio.to_thread.run_sync(reader.get_execution_from, workspace_id, execution_id, 0)
+            opened = require_execution(found, workflow_id, execution_id)
         except (Unauthorized, NotFound, ValidationFailed) as error:
             return _error(error)
         config = settings()
@@ -147,7 +146,7 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route(STREAM_PATH, stream_execution, methods=["GET"]),
+            Route(paths.STREAM, stream_execution, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
         ],
         exception_handlers={Exception: _unexpected, HTTPException: _http_error},
@@ -173,12 +172,14 @@ async def _http_error(request: Request, error: Exception) -> Response:
     # Starlette's own answers (unknown path, wrong method) in the contract's error shape.
     status = error.status_code if isinstance(error, HTTPException) else 500
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "bad_request")
-    body = {"error": {"code": code, "message": str(getattr(error, "detail", "error"))}}
-    return JSONResponse(body, status, headers=getattr(error, "headers", None))  # keeps Allow on a 405
+    body = error_json(code, str(getattr(error, "detail", "error")))
+    # Keeps Allow on a 405.
+    return Response(body, status, headers=getattr(error, "headers", None), media_type="application/json")
 
 
-def _default_source() -> ExecutionSource:
-    return DynamoExecutionSource(default_store())  # the store and its client are cached
+def _default_source() -> LiveReader:
+    return default_store().executions  # the store and its client are cached
 
 
+TableSettings.load()
 app = create_app()

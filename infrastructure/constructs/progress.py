@@ -1,4 +1,4 @@
-"""Progress and ETA: update_progress consumes the table's stream in batches.
+"""Step statistics (what ETAs are computed from): update_progress consumes the table's stream.
 
 Partial batch responses report only the failing records; a failing batch is bisected so one
 poison record cannot hold back the others, and after the retry limit it is parked in the
@@ -53,8 +53,16 @@ class Progress(Construct):
             on_failure=sources.SqsDlq(failures.queue),
             filters=[
                 lambda_.FilterCriteria.filter(
-                    {"dynamodb": {"NewImage": {"type": {"S": lambda_.FilterRule.or_(*mapping.ITEM_TYPES)}}}}
+                    {
+                        "dynamodb": {
+                            "NewImage": {
+                                name: {"S": lambda_.FilterRule.or_(*values)}
+                                for name, values in pattern.items()
+                            }
+                        }
+                    }
                 )
+                for pattern in mapping.NEW_IMAGE_PATTERNS
             ],
         )
         self.updater.function.add_event_source(self.event_source)

@@ -65,8 +65,10 @@ def configure_environment(moto: Moto, jwks_url: str) -> None:
             "TABLE_NAME": TABLE_NAME,
             "JWT_JWKS_URL": jwks_url,
             "JWT_ISSUER": tokens.ISSUER,
-            # Local examples and tests call servers on loopback (the gateway itself, test fixtures).
+            # Local examples and tests call servers on loopback (the gateway itself, test fixtures),
+            # but never moto: it answers anyone, so an action could read every workspace's rows.
             "HTTP_ACTION_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "HTTP_ACTION_DENIED_ENDPOINTS": f"127.0.0.1:{moto.port}",
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",

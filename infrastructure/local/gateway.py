@@ -86,10 +86,11 @@ def to_http(result: Any, request_id: str) -> Response:
     for name, values in (result.get("multiValueHeaders") or {}).items():
         merged[name] = [str(value) for value in values]
     lowered = {name.lower() for name in merged}
-    if "content-type" not in lowered:
+    status = int(result["statusCode"])
+    if "content-type" not in lowered and status not in (204, 304):  # those have no body to describe
         merged["Content-Type"] = ["application/json"]
     merged["x-amzn-RequestId"] = [request_id]
-    response = Response(content, status_code=int(result["statusCode"]))
+    response = Response(content, status_code=status)
     response.raw_headers.extend(
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, values in merged.items()

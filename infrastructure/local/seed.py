@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from execution_monitor.aws import client
-from execution_monitor.models import Workflow, WorkflowDefinition
+from execution_monitor.domain.workflow import Workflow
+from execution_monitor.models import WorkflowDefinition
 from execution_monitor.store import default_store
 from execution_monitor.workflows import save_workflow
 
@@ -50,4 +51,4 @@ def demo_definition(queue_url: str, gateway_url: str) -> dict[str, Any]:
 def seed(gateway_url: str) -> Workflow:
     queue_url: str = client("sqs").create_queue(QueueName=DEMO_QUEUE)["QueueUrl"]
     definition = WorkflowDefinition.model_validate(demo_definition(queue_url, gateway_url))
-    return save_workflow(default_store(), DEMO_WORKSPACE, DEMO_WORKFLOW, definition)
+    return save_workflow(default_store().workflows, DEMO_WORKSPACE, DEMO_WORKFLOW, definition)

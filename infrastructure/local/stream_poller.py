@@ -68,13 +68,18 @@ PROGRESS_MAPPING = MappingSettings(
 )
 
 
-def item_type_filter(types: Iterable[str] = mapping.ITEM_TYPES) -> RecordFilter:
-    """The mapping's filter `{"dynamodb": {"NewImage": {"type": {"S": [...]}}}}` as a predicate."""
-    wanted = frozenset(types)
+def new_image_filter(
+    patterns: Iterable[dict[str, tuple[str, ...]]] = mapping.NEW_IMAGE_PATTERNS,
+) -> RecordFilter:
+    """The mapping's filters `{"dynamodb": {"NewImage": {name: {"S": [...]}}}}` as one predicate."""
+    wanted = tuple(patterns)
 
     def matches(record: dict[str, Any]) -> bool:
         new_image = (record.get("dynamodb") or {}).get("NewImage") or {}
-        return (new_image.get("type") or {}).get("S") in wanted
+        return any(
+            all((new_image.get(name) or {}).get("S") in values for name, values in pattern.items())
+            for pattern in wanted
+        )
 
     return matches
 
@@ -404,7 +409,7 @@ def start_progress_poller(
         stream_arn,
         handler_invoker(lambda_handler, PROGRESS_FUNCTION),
         settings=settings,
-        record_filter=item_type_filter(),
+        record_filter=new_image_filter(),
         on_failure=sqs_on_failure(session.client("sqs"), dlq_url),
         function_arn=f"arn:aws:lambda:{session.region_name}:{ACCOUNT_ID}:function:{PROGRESS_FUNCTION}",
         region=session.region_name or "us-east-1",

@@ -1,10 +1,10 @@
-"""Benchmark: update_progress over 1,000 stream records of 50 concurrent executions, on moto.
+"""Benchmark: update_progress (step statistics) over the stream of 50 concurrent executions, on moto.
 
-The records are real: 50 executions are created and advanced with the same conditional writes
-run_action makes (round-robin, as concurrent executions interleave in the stream), then the
-table's stream is read and fed to the real handler in batches. Reported: records per second and
-how many aggregate writes reached execution headers (the updater's promise: at most one per
-execution per batch).
+The records are real: 50 executions are created and advanced with the engine's own transitions and
+store intents (round-robin, as concurrent executions interleave in the stream), then the table's
+stream is read and fed to the real handler in batches. Reported: records per second, statistics
+writes, and how many requests reached execution headers (none: progress moves with each
+transition; the stream consumer only learns durations).
 """
 
 from __future__ import annotations
@@ -20,25 +20,29 @@ import boto3
 from moto import mock_aws
 
 from execution_monitor import clock
-from execution_monitor.engine.lifecycle import new_execution_records
-from execution_monitor.store import keys
-from execution_monitor.store.codec import dumps
-from execution_monitor.store.dynamodb import DynamoStore
-from execution_monitor.store.records import header_keys, status_index_keys, step_keys
-from execution_monitor.store.updates import Update
+from execution_monitor.domain import transitions
+from execution_monitor.domain.execution import ExecutionState, Run, StepState
+from execution_monitor.models import WorkflowDefinition
+from execution_monitor.store.dynamodb import DynamoStore, keys
 from infrastructure.local.stream_poller import read_stream
 from infrastructure.table import create_table_request
-from tests.helpers import NoRunner
 
 TABLE = "progress-bench"
 WORKSPACE = "bench"
 WORKFLOW = "wf_bench"
 EXECUTIONS = 50
 STEPS = 5
-# Per execution: 6 inserts (5 steps + header), 3 steps begun and finished (4 records each) and a
-# 4th begun (2 records) = 20 records; 50 executions = 1,000 records.
-COMPLETED_STEPS = 3
-STEP_MS = 60_000  # the 4th step starts "now": its ETA is on schedule, as in a live system
+COMPLETED_STEPS = 3  # then the 4th begins "now": its ETA is on schedule, as in a live system
+STEP_MS = 60_000
+ACTIONS = WorkflowDefinition.model_validate(
+    {
+        "name": "bench",
+        "actions": [
+            {"id": f"step{index}", "type": "http_request", "params": {"url": f"https://example.com/{index}"}}
+            for index in range(STEPS)
+        ],
+    }
+).actions
 
 
 class HeaderWriteCounter:
@@ -62,59 +66,55 @@ class HeaderWriteCounter:
             self.count += 1
 
 
-def _new_execution(started: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Records exactly as POST executions writes them (not started: the bench drives the steps)."""
-    actions = [
-        {"id": f"step{index}", "type": "http_request", "params": {"url": f"https://example.com/{index}"}}
-        for index in range(STEPS)
-    ]
-    return new_execution_records(
-        NoRunner(),
+def _new_execution(started_at: str) -> tuple[ExecutionState, list[StepState]]:
+    """An execution as POST executions creates it (not started: the bench drives the steps)."""
+    execution_id = clock.new_id("exec")
+    run = Run(
+        f"{execution_id}-1",
+        0,
+        started_at,
+        f"arn:aws:states:us-east-1:123456789012:execution:e:{execution_id}",
+    )
+    return transitions.create(
+        execution_id=execution_id,
+        run=run,
         workspace_id=WORKSPACE,
         workflow_id=WORKFLOW,
         workflow_version=1,
-        actions=actions,
+        actions=list(ACTIONS),
+        expected=[None] * STEPS,
         execution_input={},
-        now=started,
     )
 
 
-def _advance(
-    store: DynamoStore, header: dict[str, Any], step: dict[str, Any], fields: dict[str, Any]
-) -> None:
-    """What run_action's transaction writes, as two updates: the same stream records, but cheap on
-    moto (whose TransactWriteItems deep-copies the whole table, stream included, every time)."""
-    header_fields = {"updatedAt": fields["updatedAt"]}
-    if fields["status"] == "running":
-        header_fields.update(status="running", **status_index_keys(header, "running"))
-    assert store.apply(Update(header_keys(WORKSPACE, header["id"]), sets=header_fields, bump_version=True))
-    assert store.apply(Update(step_keys(WORKSPACE, header["id"], step["index"]), sets=fields))
-
-
 def seed_executions(store: DynamoStore, executions: int = EXECUTIONS) -> list[str]:
-    """Creates and advances `executions` executions round-robin; returns their ids."""
-    base = clock.now() - timedelta(milliseconds=COMPLETED_STEPS * STEP_MS)
+    """Creates and advances `executions` executions round-robin with the engine's transitions:
+    COMPLETED_STEPS steps of STEP_MS each, then the next one begun now. Returns their ids."""
+    # Whole milliseconds, as stored: the running step's elapsed time is then exactly zero.
+    base = clock.parse_iso(clock.iso(clock.now() - timedelta(milliseconds=COMPLETED_STEPS * STEP_MS)))
     created = [_new_execution(clock.iso(base)) for _ in range(executions)]
-    for header, steps in created:
-        store.create_execution(header, steps)
+    for execution, steps in created:
+        store.executions.create_execution(execution, steps)
+    ids = [execution.id for execution, _ in created]
     for index in range(COMPLETED_STEPS + 1):
-        started = clock.iso(base + timedelta(milliseconds=index * STEP_MS))
-        for header, steps in created:
-            begin = {"status": "running", "attempt": 1, "startedAt": started, "updatedAt": started}
-            _advance(store, header, steps[index], begin)
+        began_at = base + timedelta(milliseconds=index * STEP_MS)
+        for execution_id in ids:
+            context = store.executions.get_step_context(WORKSPACE, execution_id, index)
+            assert context is not None
+            run_id = context.execution.current_run_id
+            assert store.executions.claim_step(
+                transitions.begin_step(context.execution, context.step, run_id, began_at)
+            )
         if index == COMPLETED_STEPS:
             break
-        ended = clock.iso(base + timedelta(milliseconds=(index + 1) * STEP_MS))
-        for header, steps in created:
-            finish = {
-                "status": "completed",
-                "completedAt": ended,
-                "durationMs": STEP_MS,
-                "output": dumps({}),
-                "updatedAt": ended,
-            }
-            _advance(store, header, steps[index], finish)
-    return [header["id"] for header, _ in created]
+        ended_at = began_at + timedelta(milliseconds=STEP_MS)
+        for execution_id in ids:
+            context = store.executions.get_step_context(WORKSPACE, execution_id, index)
+            assert context is not None
+            assert store.executions.finish_step(
+                transitions.complete_step(context.execution, context.step, {}, ended_at)
+            )
+    return ids
 
 
 @contextmanager
@@ -122,7 +122,7 @@ def moto_table() -> Iterator[None]:
     """A fresh mocked account with the table (streams on) and the handlers' settings pointed at it."""
     from execution_monitor import store as store_module
     from execution_monitor.aws import reset_clients
-    from execution_monitor.settings import get_settings
+    from execution_monitor.settings import reset_settings
 
     saved = dict(os.environ)
     os.environ.update(
@@ -139,7 +139,7 @@ def moto_table() -> Iterator[None]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
 
     def reset() -> None:
-        get_settings.cache_clear()
+        reset_settings()
         reset_clients()
         store_module.default_store.cache_clear()
 
@@ -163,13 +163,14 @@ def _one_case(batch_size: int) -> dict[str, Any]:
     from execution_monitor.aws import client
     from execution_monitor.observability import logger
     from execution_monitor.store import default_store
+    from infrastructure.local.stream_poller import new_image_filter
     from tests.helpers import LambdaContext
     from update_progress.handler import lambda_handler
 
     logger.setLevel("WARNING")  # the handler logs one line per batch
     with moto_table():
         seed_executions(default_store())
-        records = stream_records()
+        records = [record for record in stream_records() if new_image_filter()(record)]
         counter = HeaderWriteCounter(client("dynamodb"))
         started = time.perf_counter()
         failures = 0
@@ -185,11 +186,11 @@ def _one_case(batch_size: int) -> dict[str, Any]:
         "invocations": -(-len(records) // batch_size),
         "seconds": round(seconds, 3),
         "records/s": round(len(records) / seconds),
-        "aggregate writes": counter.count,
+        "header writes": counter.count,
         "failed records": failures,
     }
 
 
 def run_progress_bench() -> list[dict[str, Any]]:
-    """1,000 stream records over 50 executions: one batch of 1,000, then batches of 100."""
-    return [_one_case(1000), _one_case(100)]
+    """The completed steps of 50 executions: in one batch, then in batches of 10."""
+    return [_one_case(1000), _one_case(10)]

@@ -49,26 +49,13 @@ MEMBER_CONTEXT = '{"authorizer": {"sub": "bench", "workspaces": "bench"}}'
 WORKSPACE, WORKFLOW = "bench", "wf_bench"
 
 
-class _NoRunner:
-    """The bench writes the step transitions itself; no state machine runs."""
-
-    def run_arn(self, run_id: str) -> str:
-        return f"arn:aws:states:us-east-1:123456789012:execution:bench:{run_id}"
-
-    def start(self, run_id: str, payload: dict[str, Any]) -> None:
-        pass
-
-    def stop(self, run_arn: str, cause: str) -> None:
-        pass
-
-
 def _reset_caches() -> None:
     from execution_monitor import store
     from execution_monitor.aws import reset_clients
     from execution_monitor.live import live_settings
-    from execution_monitor.settings import get_settings
+    from execution_monitor.settings import reset_settings
 
-    get_settings.cache_clear()
+    reset_settings()
     live_settings.cache_clear()
     reset_clients()
     store.default_store.cache_clear()
@@ -122,55 +109,37 @@ class _Execution:
 
     @classmethod
     def create(cls, steps: int = STEPS) -> _Execution:
-        from execution_monitor.engine import lifecycle
-        from execution_monitor.models import WorkflowDefinition
         from execution_monitor.store.dynamodb import DynamoStore
+        from tests.helpers import put_workflow, start
 
-        store = DynamoStore(boto3.client("dynamodb"), FAKE_ENVIRONMENT["TABLE_NAME"])
+        store = DynamoStore.of(boto3.client("dynamodb"), FAKE_ENVIRONMENT["TABLE_NAME"])
         actions = [{"id": f"step{i}", "type": "delay", "params": {"seconds": 1}} for i in range(steps)]
-        workflow = store.put_workflow(
-            WORKSPACE, WORKFLOW, WorkflowDefinition.model_validate({"name": "bench", "actions": actions})
-        )
-        execution, _ = lifecycle.start_execution(store, _NoRunner(), workflow, {})
-        return cls(store, execution.id)
-
-    def _records(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        found = self.store.read_execution_records(WORKSPACE, self.id)
-        assert found is not None
-        return found
+        return cls(store, start(store, put_workflow(store, WORKSPACE, WORKFLOW, actions)).id)
 
     def transitions(self) -> Iterator[None]:
         """Each step begins then completes, then the execution completes: one version per write."""
         from execution_monitor import clock
+        from execution_monitor.domain import transitions
+        from execution_monitor.domain.status import ExecutionStatus
+        from tests.helpers import begin_step, complete_step
 
-        for index in range(len(self._records()[1])):
-            header, steps = self._records()
-            assert self.store.begin_step(
-                header, steps[index], header["currentRunId"], 1, clock.iso(clock.now())
-            )
-            self._wrote(header["version"] + 1)
+        execution = self.store.executions.get_header(WORKSPACE, self.id)
+        for index in range(execution.total_steps):
+            begin_step(self.store, WORKSPACE, self.id, index)
+            self._wrote()
             yield
-            header, steps = self._records()
-            now = clock.iso(clock.now())
-            fields = {
-                "status": "completed",
-                "completedAt": now,
-                "durationMs": 1,
-                "output": "{}",
-                "updatedAt": now,
-            }
-            assert self.store.finish_step(header, steps[index], header["currentRunId"], fields)
-            self._wrote(header["version"] + 1)
+            complete_step(self.store, WORKSPACE, self.id, index)
+            self._wrote()
             yield
-        header, _ = self._records()
-        assert self.store.end_execution(
-            header, header["currentRunId"], "completed", clock.iso(clock.now()), 1
-        )
-        self._wrote(header["version"] + 1)
+        execution = self.store.executions.get_header(WORKSPACE, self.id)
+        ended = transitions.end_execution(execution, ExecutionStatus.COMPLETED, clock.now())
+        assert self.store.executions.end_execution(ended)
+        self._wrote()
         yield
 
-    def _wrote(self, version: int) -> None:
-        self.written.append((version, time.monotonic()))
+    def _wrote(self) -> None:
+        probe = self.store.executions.probe(WORKSPACE, self.id)
+        self.written.append((probe.version, time.monotonic()))
 
     def stream_url(self, base: str) -> str:
         return f"{base}/api/workspaces/{WORKSPACE}/workflows/{WORKFLOW}/executions/{self.id}/stream"

@@ -13,8 +13,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from execution_monitor.paths import EXECUTIONS as EXECUTIONS_PATH
+from execution_monitor.paths import WORKFLOW as WORKFLOW_PATH
 from infrastructure.local import tokens
-from infrastructure.routes import EXECUTIONS_PATH, ROUTES, WORKFLOW_PATH, Route
+from infrastructure.routes import ROUTES, Route
 from tests.e2e.support import bearer, definition, delay_action, unique, workflow_path
 
 pytestmark = pytest.mark.xdist_group("e2e")

@@ -123,7 +123,7 @@ def test_ended_runs_reach_the_reconciler_with_retries_and_a_dead_letter_queue(
 
 
 def test_run_action_outlives_an_actions_longest_timeout(synthesized: Synthesized) -> None:
-    from execution_monitor.actions.base import ActionBase
+    from execution_monitor.actions.definitions import ActionBase
 
     function = synthesized.resources[synthesized.logical_id(synthesized.stack.engine.run_action.function)]
     longest_action = ActionBase.model_fields["timeout_seconds"].metadata

@@ -38,10 +38,10 @@ def test_update_progress_reads_the_tables_stream_in_batches_with_partial_failure
     }
 
 
-def test_only_step_and_execution_items_reach_the_updater(synthesized: Synthesized) -> None:
+def test_only_completed_steps_reach_the_updater(synthesized: Synthesized) -> None:
     (criterion,) = _mapping(synthesized)["FilterCriteria"]["Filters"]
     assert json.loads(criterion["Pattern"]) == {
-        "dynamodb": {"NewImage": {"type": {"S": ["step", "execution"]}}}
+        "dynamodb": {"NewImage": {"type": {"S": ["step"]}, "status": {"S": ["completed"]}}}
     }
 
 

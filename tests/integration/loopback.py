@@ -13,6 +13,7 @@ class Loopback:
     def __init__(self) -> None:
         self.hits: list[str] = []
         self.statuses: list[int] = []  # answers to give, in order; then 200
+        self.bodies: list[bytes] = []  # bodies to answer with, in order; then one naming the path
         self.hold = threading.Event()
         self.hold.set()
         self.entered = threading.Event()
@@ -32,7 +33,11 @@ def loopback_server() -> Iterator[Loopback]:
             state.entered.set()
             state.hold.wait(timeout=30)
             status = state.answer()
-            body = json.dumps({"path": self.path, "status": status}).encode()
+            body = (
+                state.bodies.pop(0)
+                if state.bodies
+                else json.dumps({"path": self.path, "status": status}).encode()
+            )
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

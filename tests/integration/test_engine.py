@@ -14,9 +14,12 @@ import boto3
 import pytest
 
 from cancel_execution import handler as cancel_execution
+from execution_monitor.domain.execution import ExecutionState, StepState
 from execution_monitor.engine.runner import StepFunctionsRunner
-from execution_monitor.models import Execution
+from execution_monitor.models import Execution, WorkflowDefinition
 from execution_monitor.store.dynamodb import DynamoStore
+from execution_monitor.store.dynamodb.executions import ExecutionTable
+from execution_monitor.views import execution_view
 from infrastructure.local.engine import STATE_MACHINE_NAME
 from reconcile_execution import handler as reconcile_execution
 from retry_execution import handler as retry_execution
@@ -50,9 +53,14 @@ def messages_in(queue_url: str) -> list[str]:
 
 
 def put(store: DynamoStore, actions: list[dict[str, Any]]) -> None:
-    from execution_monitor.models import WorkflowDefinition
+    definition = WorkflowDefinition.model_validate({"name": "test", "actions": actions})
+    store.workflows.put_workflow("ws1", "wf1", definition.name, None, list(definition.actions))
 
-    store.put_workflow("ws1", "wf1", WorkflowDefinition.model_validate({"name": "test", "actions": actions}))
+
+def read(store: DynamoStore, execution_id: str) -> Execution | None:
+    """The execution as GET shows it."""
+    found = store.executions.get_execution("ws1", execution_id)
+    return None if found is None else execution_view(*found)
 
 
 def start(body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -75,7 +83,7 @@ def wait_for(
 ) -> Execution:
     deadline = time.monotonic() + timeout
     while True:
-        execution = store.get_execution("ws1", execution_id)
+        execution = read(store, execution_id)
         assert execution is not None
         if done(execution):
             return execution
@@ -246,7 +254,7 @@ def test_given_a_failed_execution_when_retried_then_a_new_linked_execution_runs_
     retry = body["execution"]
     assert retry["id"] != failed.id and retry["retryOf"] == failed.id
     assert retry["input"] == {"n": "first"} and retry["workflowVersion"] == failed.workflow_version
-    original = store.get_execution("ws1", failed.id)
+    original = read(store, failed.id)
     assert original is not None and original.retried_by == retry["id"] and not original.can_retry
     assert wait_for(store, retry["id"], finished).status == "completed"
     assert messages_in(queue) == ["first", "first"]
@@ -315,7 +323,7 @@ def test_given_two_concurrent_retries_then_exactly_one_new_execution_is_created(
 
     assert sorted(status for status, _ in results) == [201, 409]
     created = next(body for status, body in results if status == 201)["execution"]["id"]
-    listed = store.list_executions("ws1", "wf1", limit=10, status=None, cursor=None).executions
+    listed = store.executions.list_executions("ws1", "wf1", limit=10, status=None, cursor=None).executions
     assert {e.id for e in listed} == {failed.id, created}
 
 
@@ -397,7 +405,7 @@ def test_given_a_run_that_timed_out_unrecorded_then_the_reconciler_fails_the_exe
     result = reconcile_execution.lambda_handler(event, LambdaContext())
 
     assert result == {"result": "settled:failed"}
-    settled = store.get_execution("ws1", execution_id)
+    settled = read(store, execution_id)
     assert (
         settled is not None
         and settled.status == "failed"
@@ -419,7 +427,7 @@ def test_given_a_superseded_run_then_the_reconciler_leaves_the_running_execution
     result = reconcile_execution.lambda_handler(event, LambdaContext())
 
     assert result == {"result": "ignored: already settled or superseded"}
-    current = store.get_execution("ws1", execution_id)
+    current = read(store, execution_id)
     assert current is not None and current.status == "running"
     assert wait_for(store, execution_id, finished).status == "completed"
 
@@ -438,7 +446,7 @@ def test_given_a_run_stopped_outside_the_api_then_the_local_run_watcher_settles_
 
     delivered = RunWatcher(sfn, engine).poll_once()
 
-    settled = store.get_execution("ws1", execution_id)
+    settled = read(store, execution_id)
     assert delivered == 1
     assert settled is not None and settled.status in ("cancelled", "failed")  # ABORTED in AWS, FAILED in moto
     assert settled.error is None or settled.error.startswith("run ")
@@ -463,20 +471,20 @@ def test_given_two_concurrent_retry_steps_then_one_restarts_the_step_and_the_oth
 
 
 class FailingCreate:
-    """Wraps the store so that creating an execution fails once (throttling, a crash)."""
+    """Wraps the execution store so that creating an execution fails once (throttling, a crash)."""
 
-    def __init__(self, store: DynamoStore) -> None:
+    def __init__(self, store: ExecutionTable) -> None:
         self.store = store
         self.failures = 1
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    def create_execution(self, header: dict[str, Any], steps: list[dict[str, Any]]) -> None:
+    def create_execution(self, execution: ExecutionState, steps: list[StepState]) -> None:
         if self.failures:
             self.failures -= 1
             raise RuntimeError("throttled")
-        self.store.create_execution(header, steps)
+        self.store.create_execution(execution, steps)
 
 
 def test_given_creation_fails_then_the_idempotency_key_is_free_for_the_repeat(
@@ -486,13 +494,15 @@ def test_given_creation_fails_then_the_idempotency_key_is_free_for_the_repeat(
     from execution_monitor.engine.runner import default_runner
 
     put(store, [{"id": "notify", "type": "send_message", "params": {"queueUrl": queue, "message": "m"}}])
-    workflow = store.get_workflow("ws1", "wf1")
+    workflow = store.workflows.get_workflow("ws1", "wf1")
     assert workflow is not None
-    flaky = FailingCreate(store)
+    flaky = FailingCreate(store.executions)
     with pytest.raises(RuntimeError):
-        lifecycle.start_execution(flaky, default_runner(), workflow, {}, "key-1")
+        lifecycle.start_execution(flaky, store.statistics, default_runner(), workflow, {}, "key-1")
 
-    execution, created = lifecycle.start_execution(flaky, default_runner(), workflow, {}, "key-1")
+    (execution, _), created = lifecycle.start_execution(
+        flaky, store.statistics, default_runner(), workflow, {}, "key-1"
+    )
 
     assert created
     assert wait_for(store, execution.id, finished).status == "completed"
@@ -507,13 +517,13 @@ def test_given_creation_of_the_retry_fails_then_the_original_can_still_be_retrie
     server.statuses = [500]
     put(store, [{"id": "call", "type": "http_request", "params": {"url": server.url + "/c"}}])
     failed = wait_for(store, start()["id"], finished)
-    flaky = FailingCreate(store)
+    flaky = FailingCreate(store.executions)
     with pytest.raises(RuntimeError):
-        lifecycle.retry_execution(flaky, default_runner(), "ws1", "wf1", failed.id)
-    unlinked = store.get_execution("ws1", failed.id)
+        lifecycle.retry_execution(flaky, store.statistics, default_runner(), "ws1", "wf1", failed.id)
+    unlinked = read(store, failed.id)
     assert unlinked is not None and unlinked.retried_by is None and unlinked.can_retry
 
-    retry = lifecycle.retry_execution(flaky, default_runner(), "ws1", "wf1", failed.id)
+    retry, _ = lifecycle.retry_execution(flaky, store.statistics, default_runner(), "ws1", "wf1", failed.id)
 
     assert wait_for(store, retry.id, finished).status == "completed"
 
@@ -521,7 +531,7 @@ def test_given_creation_of_the_retry_fails_then_the_original_can_still_be_retrie
 def test_the_history_budget_per_step_covers_what_a_run_records(
     store: DynamoStore, server: Loopback, engine: str
 ) -> None:
-    from execution_monitor.models import EVENTS_PER_RUN, WorkflowDefinition, _history_events
+    from execution_monitor.models import EVENTS_PER_RUN, _history_events
 
     server.statuses = [500]
     actions = [

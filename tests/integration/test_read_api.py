@@ -2,8 +2,11 @@
 
 import pytest
 
+from execution_monitor import clock
+from execution_monitor.domain import transitions
+from execution_monitor.domain.status import ExecutionStatus
+from execution_monitor.domain.workflow import Workflow
 from execution_monitor.engine import lifecycle
-from execution_monitor.models import Workflow
 from execution_monitor.store.dynamodb import DynamoStore
 from get_execution import handler as get_execution
 from get_workflow import handler as get_workflow
@@ -24,13 +27,17 @@ DEFINITION = {
 
 @pytest.fixture
 def workflow(store: DynamoStore) -> Workflow:
-    status, _, body = call(put_workflow, api_event("PUT", BASE, body=DEFINITION))
+    status, _, _ = call(put_workflow, api_event("PUT", BASE, body=DEFINITION))
     assert status == 200
-    return Workflow.model_validate(body["workflow"])
+    found = store.workflows.get_workflow("ws1", "wf1")
+    assert found is not None
+    return found
 
 
 def start(store: DynamoStore, workflow: Workflow) -> str:
-    execution, _ = lifecycle.start_execution(store, NoRunner(), workflow, {"n": 1})
+    (execution, _), _ = lifecycle.start_execution(
+        store.executions, store.statistics, NoRunner(), workflow, {"n": 1}
+    )
     return execution.id
 
 
@@ -169,10 +176,10 @@ def test_given_a_finished_execution_then_only_a_completed_one_may_be_cached(
     store: DynamoStore, workflow: Workflow, status: str, cache_control: str
 ) -> None:
     execution_id = start(store, workflow)
-    found = store.read_execution_records("ws1", execution_id)
-    assert found is not None
-    header = found[0]
-    assert store.end_execution(header, header["currentRunId"], status, header["startedAt"], 0)
+    execution = store.executions.get_header("ws1", execution_id)
+    assert execution is not None
+    ended = transitions.end_execution(execution, ExecutionStatus(status), clock.now())
+    assert store.executions.end_execution(ended)
 
     _, headers, body = call(get_execution, api_event("GET", f"{BASE}/executions/{execution_id}"))
 

@@ -15,13 +15,14 @@ import pytest
 import uvicorn
 from httpx_sse import ServerSentEvent, connect_sse
 
-from execution_monitor.engine import lifecycle
 from execution_monitor.engine.runner import default_runner
 from execution_monitor.live import LiveSettings
-from execution_monitor.models import WorkflowDefinition
+from execution_monitor.paths import STREAM as STREAM_PATH
 from execution_monitor.store.dynamodb import DynamoStore
 from infrastructure.routes import ROUTES
-from stream_execution.app import STREAM_PATH, create_app
+from stream_execution.app import create_app
+from tests.helpers import NoRunner, begin_step, complete_step, put_workflow, start
+from tests.integration.conftest import TABLE
 
 WS, WF = "ws1", "wf1"
 MEMBER = {"authorizer": {"sub": "user-1", "workspaces": WS, "principalId": "user-1"}}
@@ -33,22 +34,6 @@ FAST = LiveSettings(
     fast_window_seconds=0.1,
     deadline_margin_seconds=0.5,
 )
-
-
-class RecordingRunner:
-    """Starts nothing until told: the test decides when the state machine runs."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[str, dict[str, Any]]] = []
-
-    def run_arn(self, run_id: str) -> str:
-        return f"arn:aws:states:us-east-1:123456789012:execution:engine:{run_id}"
-
-    def start(self, run_id: str, payload: dict[str, Any]) -> None:
-        self.started.append((run_id, payload))
-
-    def stop(self, run_arn: str, cause: str) -> None:
-        pass
 
 
 @pytest.fixture
@@ -89,27 +74,15 @@ def headers(context: dict[str, Any] | None = MEMBER, extra: dict[str, str] | Non
     return {**values, **(extra or {})}
 
 
-def pending_execution(store: DynamoStore, *actions: dict[str, Any]) -> tuple[str, RecordingRunner]:
-    definition = WorkflowDefinition.model_validate(
-        {
-            "name": "w",
-            "actions": list(actions)
-            or [{"id": f"d{i}", "type": "delay", "params": {"seconds": 0}} for i in range(3)],
-        }
-    )
-    workflow = store.put_workflow(WS, WF, definition)
-    runner = RecordingRunner()
-    execution, _ = lifecycle.start_execution(store, runner, workflow, {})
-    return execution.id, runner
+def pending_execution(store: DynamoStore, *actions: dict[str, Any]) -> tuple[str, NoRunner]:
+    delays = [{"id": f"d{i}", "type": "delay", "params": {"seconds": 0}} for i in range(3)]
+    workflow = put_workflow(store, WS, WF, list(actions) or delays)
+    runner = NoRunner()
+    return start(store, workflow, runner).id, runner
 
 
 def begin(store: DynamoStore, execution_id: str, index: int) -> None:
-    found = store.read_execution_records(WS, execution_id)
-    assert found is not None
-    head, steps = found
-    assert store.begin_step(
-        head, steps[index], head["currentRunId"], steps[index]["attempt"] + 1, "2026-01-01T00:00:01.000Z"
-    )
+    begin_step(store, WS, execution_id, index)
 
 
 def events_until(source: Iterator[ServerSentEvent], name: str) -> list[ServerSentEvent]:
@@ -175,7 +148,7 @@ def test_given_the_current_last_event_id_when_reconnecting_then_no_snapshot(
 ) -> None:
     execution_id, _ = pending_execution(store)
     begin(store, execution_id, 0)
-    version = store.get_execution(WS, execution_id).version  # type: ignore[union-attr]
+    version = store.executions.get_execution(WS, execution_id)[0].version  # type: ignore[index]
     base = serve(FAST)
 
     with (
@@ -361,19 +334,10 @@ def test_given_a_change_then_steps_are_read_once_and_only_from_the_first_open_st
     store: DynamoStore, dynamodb: Any, serve: Callable[[LiveSettings], str]
 ) -> None:
     # The test writes through its own client, so the shared one counts only the app's requests.
-    writer = DynamoStore(boto3.client("dynamodb"), store.table)
+    writer = DynamoStore.of(boto3.client("dynamodb"), TABLE)
     execution_id, _ = pending_execution(writer)
     begin(writer, execution_id, 0)
-    found = writer.read_execution_records(WS, execution_id)
-    assert found is not None
-    head, steps = found
-    fields = {
-        "status": "completed",
-        "completedAt": "2026-01-01T00:00:02.000Z",
-        "durationMs": 1000,
-        "updatedAt": "x",
-    }
-    assert writer.finish_step(head, steps[0], head["currentRunId"], fields)
+    complete_step(writer, WS, execution_id, 0)
     base = serve(FAST)
     calls: list[tuple[str, dict[str, Any]]] = []
     dynamodb.meta.events.register(

@@ -1,12 +1,18 @@
-"""Bad input never reaches the store: 400/401/404/413/422 are decided before any AWS call."""
+"""Bad input never reaches the store: 400/401/404/413/415/422 are decided before any AWS call."""
 
+import base64
 import json
 
 import pytest
 
+from execution_monitor import jsonvalues
+from execution_monitor.api import guard_request
+from execution_monitor.jsonvalues import MAX_DEPTH
 from execution_monitor.settings import DEFAULT_MAX_REQUEST_BYTES
+from list_executions import handler as list_executions
 from put_workflow import handler as put_workflow
 from retry_step import handler as retry_step
+from start_execution import handler as start_execution
 from tests.helpers import api_event, call
 
 WORKFLOW = "/api/workspaces/ws1/workflows/wf1"
@@ -72,3 +78,81 @@ def test_given_an_invalid_path_identifier_then_422() -> None:
     event = api_event("PUT", "/api/workspaces/ws1/workflows/bad%20id", body={})
     status, _, _ = call(put_workflow, event)
     assert status == 422
+
+
+# -- hostile bodies: a clear 4xx, never a 500 ---------------------------------------------------
+
+EXECUTIONS = f"{WORKFLOW}/executions"
+
+
+def raw_event(body: bytes, content_type: str = "application/json") -> dict[str, object]:
+    """A POST whose bytes API Gateway had to base64-encode (they are not all valid UTF-8)."""
+    event = api_event("POST", EXECUTIONS, headers={"Content-Type": content_type})
+    event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
+    return event
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"input": {"a": "\xff\xfe"}}', '{"input": {}}'.encode("utf-16"), b'{"input": {"a": "\xed\xa0\x80"}}'],
+    ids=["invalid-utf8", "utf16", "surrogate"],
+)
+def test_given_a_body_that_is_not_utf8_then_400(body: bytes) -> None:
+    status, _, answer = call(start_execution, raw_event(body))
+    assert (status, answer["error"]["code"]) == (400, "bad_request")
+    assert "UTF-8" in answer["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded"]
+)
+def test_given_a_json_body_sent_as_another_media_type_then_415(content_type: str) -> None:
+    event = api_event("POST", EXECUTIONS, body={"input": {}}, headers={"Content-Type": content_type})
+    status, _, answer = call(start_execution, event)
+    assert (status, answer["error"]["code"]) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json"])
+def test_given_a_json_media_type_with_parameters_or_suffix_then_the_body_is_accepted(
+    content_type: str,
+) -> None:
+    event = api_event("POST", EXECUTIONS, body={"input": {}}, headers={"Content-Type": content_type})
+    assert guard_request(event)["body"] == '{"input": {}}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"input": {"n": ' + "9" * 4301 + "}}",
+        '{"input": {"n": NaN}}',
+        '{"input": {"n": Infinity}}',
+        '{"input": {"n": -Infinity}}',
+        '{"input": {"n": 1e400}}',
+        '{"input": {"a": ' + "[" * 1000 + "]" * 1000 + "}}",
+        '{"input": {"a": ' + "[" * 300 + "]" * 300 + "}}",
+        '{"input": {"a": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}}",
+    ],
+    ids=["4301-digits", "nan", "infinity", "minus-infinity", "1e400", "1000-deep", "300-deep", "33-deep"],
+)
+def test_given_a_value_beyond_the_json_limits_then_422_and_nothing_is_stored(body: str) -> None:
+    status, _, answer = call(start_execution, api_event("POST", EXECUTIONS, body=body))
+    assert (status, answer["error"]["code"]) == (422, "validation_error")
+
+
+def test_given_json_at_the_depth_limit_then_it_passes_the_guards() -> None:
+    body = '{"input": {"a": ' + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2) + "}}"
+    assert jsonvalues.depth(json.loads(body)) == MAX_DEPTH
+    assert guard_request(api_event("POST", EXECUTIONS, body=body))["body"] == body
+
+
+def test_given_percent_encoded_identifiers_then_the_resolver_sees_them_decoded_as_api_gateway_does() -> None:
+    event = api_event("GET", "/api/workspaces/ws1/workflows/%77f1")
+    event["pathParameters"] = {"workspaceId": "ws1", "workflowId": "wf1"}  # API Gateway decodes these
+
+    assert guard_request(event)["path"] == "/api/workspaces/ws1/workflows/wf1"
+
+
+def test_given_a_cursor_that_decodes_to_deeply_nested_json_then_422() -> None:
+    cursor = base64.urlsafe_b64encode(("[" * 5000 + "]" * 5000).encode()).decode()
+    status, _, answer = call(list_executions, api_event("GET", EXECUTIONS, query={"cursor": cursor}))
+    assert (status, answer["error"]["code"]) == (422, "validation_error")

@@ -11,9 +11,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authorize import handler as authorizer
+from execution_monitor import paths
 from execution_monitor.auth import principal_from_authorizer, require_member, verify_token
 from execution_monitor.errors import NotFound, Unauthorized
-from execution_monitor.settings import get_settings
+from execution_monitor.settings import reset_settings
 from tests.helpers import LambdaContext
 
 ISSUER = "urn:test-issuer"
@@ -29,7 +30,7 @@ def sign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
     )
     monkeypatch.setenv("JWT_JWKS_URL", (tmp_path / "jwks.json").as_uri())
     monkeypatch.setenv("JWT_ISSUER", ISSUER)
-    get_settings.cache_clear()
+    reset_settings()
 
     def _sign(signing_key: Any = key, **claims: Any) -> str:
         body = {"sub": "u1", "iss": ISSUER, "exp": int(time.time()) + 3600, "cognito:groups": ["workspace:a"]}
@@ -104,12 +105,11 @@ def test_given_a_bearer_header_then_the_authorizer_allows_the_stage_and_passes_m
 
 def test_given_a_query_token_then_only_the_stream_route_accepts_it(sign: Callable[..., str]) -> None:
     query = {"access_token": sign()}
-    stream = authorizer.lambda_handler(
-        authorizer_event("/api/e/{executionId}/stream", {}, query), LambdaContext()
-    )
+    stream = authorizer.lambda_handler(authorizer_event(paths.STREAM, {}, query), LambdaContext())
     assert stream["principalId"] == "u1"
-    with pytest.raises(Exception, match="Unauthorized"):
-        authorizer.lambda_handler(authorizer_event("/api/e/{executionId}", {}, query), LambdaContext())
+    for elsewhere in (paths.EXECUTION, f"{paths.EXECUTION}/other/stream"):
+        with pytest.raises(Exception, match="Unauthorized"):
+            authorizer.lambda_handler(authorizer_event(elsewhere, {}, query), LambdaContext())
 
 
 def test_given_no_token_then_the_authorizer_says_unauthorized(sign: Callable[..., str]) -> None:
@@ -164,10 +164,18 @@ def test_given_an_audience_then_only_tokens_for_that_client_pass(
     sign: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JWT_AUDIENCE", "client-123")
-    get_settings.cache_clear()
+    reset_settings()
     assert verify_token(sign(client_id="client-123")).subject == "u1"  # Cognito access token
     assert verify_token(sign(aud="client-123")).subject == "u1"  # Cognito id token
     with pytest.raises(Unauthorized):
         verify_token(sign(client_id="someone-else"))
     with pytest.raises(Unauthorized):
         verify_token(sign())
+
+
+@pytest.mark.parametrize("groups", [5, "workspace:a", {"workspace:a": True}, None, [["workspace:a"]]])
+def test_given_a_signed_token_whose_groups_claim_is_not_a_list_of_strings_then_it_grants_nothing(
+    sign: Callable[..., str], groups: object
+) -> None:
+    principal = verify_token(sign(**{"cognito:groups": groups}))
+    assert principal.workspaces == frozenset()

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import anyio
 import pytest
 from pydantic import ValidationError
 
+from execution_monitor.actions.definitions import DelayAction, DelayParams
+from execution_monitor.domain.execution import ExecutionState, Progress, Run, Schedule, StepState
+from execution_monitor.domain.status import ExecutionStatus, StepStatus
 from execution_monitor.live import (
     KEEP_ALIVE,
     Clock,
     Connection,
     LiveSettings,
-    Probe,
     execution_events,
     parse_last_event_id,
     sse_event,
     stream_budget_seconds,
 )
+from execution_monitor.store.interface import Probe
 
 WS, EXEC = "ws1", "exec_1"
 SETTINGS = LiveSettings(
@@ -35,59 +39,59 @@ SETTINGS = LiveSettings(
 )
 
 
-def header(status: str = "running", version: int = 3, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": EXEC,
-        "workspaceId": WS,
-        "workflowId": "wf1",
-        "workflowVersion": 1,
-        "status": status,
-        "startedAt": "2026-01-01T00:00:00.000Z",
-        "updatedAt": "2026-01-01T00:00:01.000Z",
-        "version": version,
-        "totalSteps": 3,
-        "input": "{}",
-        **extra,
-    }
+def header(status: str = "running", version: int = 3, **changes: Any) -> ExecutionState:
+    run = Run("exec_1-1", 0, "2026-01-01T00:00:00.000Z", "arn")
+    execution = ExecutionState(
+        workspace_id=WS,
+        workflow_id="wf1",
+        id=EXEC,
+        workflow_version=1,
+        status=ExecutionStatus(status),
+        started_at="2026-01-01T00:00:00.000Z",
+        updated_at="2026-01-01T00:00:01.000Z",
+        version=version,
+        total_steps=3,
+        current_run_id=run.run_id,
+        runs=(run,),
+        progress=Progress.of_counts(0, 0, changes.get("total_steps", 3)),
+        schedule=Schedule(),
+    )
+    return replace(execution, **changes)
 
 
-def step(index: int, status: str = "pending", **extra: Any) -> dict[str, Any]:
-    return {
-        "index": index,
-        "actionId": f"a{index}",
-        "actionType": "delay",
-        "status": status,
-        "attempt": 0,
-        **extra,
-    }
+def step(index: int, status: str = "pending", **changes: Any) -> StepState:
+    action = DelayAction(id=f"a{index}", type="delay", params=DelayParams(seconds=1))
+    return replace(StepState(WS, "wf1", EXEC, index, action, status=StepStatus(status)), **changes)
 
 
 class FakeSource:
-    """Records the store's state and counts the reads made."""
+    """Holds the execution's state and counts the reads made."""
 
-    def __init__(self, head: dict[str, Any], steps: list[dict[str, Any]]) -> None:
-        self.header = head
+    def __init__(self, execution: ExecutionState, steps: list[StepState]) -> None:
+        self.execution = execution
         self.steps = steps
         self.probes = 0
         self.reads: list[int] = []
 
     def probe(self, workspace_id: str, execution_id: str) -> Probe | None:
         self.probes += 1
-        return Probe(self.header["version"], self.header["status"])
+        return Probe(self.execution.version, self.execution.status)
 
-    def read(
-        self, workspace_id: str, execution_id: str, from_index: int = 0
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def get_execution_from(
+        self, workspace_id: str, execution_id: str, from_index: int
+    ) -> tuple[ExecutionState, list[StepState]]:
         self.reads.append(from_index)
-        return dict(self.header), [dict(s) for s in self.steps if s["index"] >= from_index]
+        return self.execution, [s for s in self.steps if s.index >= from_index]
 
-    def write(self, index: int | None = None, **fields: Any) -> None:
-        """A transition: the step (if any) and the header change together, the version moves."""
+    def write(self, index: int | None = None, **changes: Any) -> None:
+        """A transition: the step (if any) or the header changes, and the version moves."""
+        if "status" in changes:
+            kind = StepStatus if index is not None else ExecutionStatus
+            changes["status"] = kind(changes["status"])
         if index is not None:
-            self.steps[index].update(fields)
-        elif fields:
-            self.header.update(fields)
-        self.header["version"] += 1
+            self.steps[index] = replace(self.steps[index], **changes)
+            changes = {}
+        self.execution = replace(self.execution, version=self.execution.version + 1, **changes)
 
 
 class FakeTime(Clock):
@@ -135,7 +139,7 @@ def run(
 ) -> list[tuple[float, dict[str, Any]]]:
     """Every block the stream yields, with the (fake) time it was yielded at."""
     out: list[tuple[float, dict[str, Any]]] = []
-    opened = source.read(WS, EXEC, 0)
+    opened = source.get_execution_from(WS, EXEC, 0)
     source.reads.clear()
     source.probes = 0
 
@@ -205,7 +209,7 @@ def test_given_a_stale_or_no_last_event_id_when_it_reconnects_then_a_snapshot(
 
 def test_given_a_write_between_the_open_reads_when_resuming_then_a_snapshot_not_a_gap() -> None:
     source = FakeSource(header(version=3), [step(0, "running"), step(1), step(2)])
-    opened = source.read(WS, EXEC, 0)
+    opened = source.get_execution_from(WS, EXEC, 0)
     source.write(0, status="completed")  # lands after the header was read: the client lacks it
     out: list[str] = []
 
@@ -254,7 +258,7 @@ def test_given_steps_progress_then_each_update_carries_only_the_changed_steps_an
     source = FakeSource(header("pending", version=1), [step(0), step(1), step(2)])
     clock = FakeTime()
     clock.at(1.0, lambda: source.write(0, status="running", attempt=1))
-    clock.at(2.0, lambda: source.write(0, status="completed", durationMs=1000))
+    clock.at(2.0, lambda: source.write(0, status="completed", duration_ms=1000))
     clock.at(3.0, lambda: source.write(1, status="running", attempt=1))
 
     blocks = run(source, clock, budget=5)
@@ -275,8 +279,8 @@ def test_given_steps_progress_then_each_update_carries_only_the_changed_steps_an
 def test_given_a_header_only_change_then_an_update_with_no_changed_steps() -> None:
     source = FakeSource(header(version=3), [step(0, "running"), step(1), step(2)])
     clock = FakeTime()
-    progress = {"completedSteps": 0, "failedSteps": 0, "totalSteps": 3, "percentage": 0}
-    clock.at(1.0, lambda: source.write(progress={**progress, "estimatedTimeRemaining": 4200}))
+    progress = Progress(0, 0, 3, 0, estimated_time_remaining_ms=4200)
+    clock.at(1.0, lambda: source.write(progress=progress))
 
     blocks = run(source, clock, budget=2)
 
@@ -336,7 +340,7 @@ def test_given_a_change_then_polls_are_fast_again() -> None:
     source = FakeSource(header(version=3), [step(0, "running"), step(1), step(2)])
     clock = FakeTime()
     clock.at(30.0, lambda: source.write(0, status="completed"))
-    read = source.read
+    read = source.get_execution_from
     second_write: list[float] = []
 
     def read_then_write_again(*args: Any) -> Any:
@@ -345,7 +349,7 @@ def test_given_a_change_then_polls_are_fast_again() -> None:
             clock.at(second_write[0], lambda: source.write(1, status="running"))
         return read(*args)
 
-    source.read = read_then_write_again  # type: ignore[method-assign,assignment]
+    source.get_execution_from = read_then_write_again  # type: ignore[method-assign,assignment]
 
     blocks = run(source, clock, budget=40)
 
@@ -370,7 +374,7 @@ def test_the_connection_remembers_only_steps_at_or_past_the_frontier() -> None:
     connection = Connection()
     steps = [step(i, "completed") for i in range(997)] + [step(997, "running"), step(998), step(999)]
 
-    connection.open(header(totalSteps=1000), steps, resume=False, retry_ms=0)
+    connection.open(header(total_steps=1000), steps, resume=False, retry_ms=0)
 
     assert connection.frontier == 997
     assert set(connection.sent) == {"a997", "a998", "a999"}
@@ -392,7 +396,7 @@ def test_given_steady_updates_then_no_keep_alive_is_needed() -> None:
     source = FakeSource(header(version=3), [step(0, "running"), step(1), step(2)])
     clock = FakeTime()
     for second in range(1, 30):
-        clock.at(second * 1.0, lambda: source.write(progress=None))
+        clock.at(second * 1.0, lambda: source.write())
 
     blocks = run(source, clock, budget=30)
 

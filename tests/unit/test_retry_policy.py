@@ -1,4 +1,4 @@
-from execution_monitor.actions.base import RetryPolicy
+from execution_monitor.actions.definitions import RetryPolicy
 
 
 def test_given_backoff_then_waits_grow_geometrically_from_the_interval() -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 
-from execution_monitor.progress_updater import execution_ref, is_echo
-from infrastructure.local.stream_poller import MappingSettings, StreamPoller, item_type_filter
+from execution_monitor.store.dynamodb.items import completed_step_from_image
+from infrastructure.local.stream_poller import MappingSettings, StreamPoller, new_image_filter
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
@@ -100,13 +101,17 @@ def test_given_an_unknown_item_identifier_when_returned_then_the_whole_batch_cou
     assert calls == [3, 3]
 
 
-def test_given_the_sample_stream_event_when_filtered_and_classified_then_only_real_changes_trigger_work() -> (
+def test_given_the_sample_stream_event_when_filtered_then_only_the_completed_step_reaches_the_function() -> (
     None
 ):
     event = json.loads((EVENTS / "dynamodb-stream-step-completed.json").read_text())
-    selected = [record for record in event["Records"] if item_type_filter()(record)]
 
-    assert [record["dynamodb"]["Keys"]["sk"]["S"] for record in selected] == ["EXEC", "STEP#0001", "EXEC"]
-    assert [execution_ref(record) for record in selected] == [("ws1", "exec_01SAMPLE")] * 3
-    # run_action's header bump travels with its step change; the updater's own write comes back.
-    assert [is_echo(record) for record in selected] == [True, False, True]
+    selected = [record for record in event["Records"] if new_image_filter()(record)]
+
+    assert [record["dynamodb"]["Keys"]["sk"]["S"] for record in selected] == ["STEP#0001"]
+    image = {
+        name: TypeDeserializer().deserialize(value)
+        for name, value in selected[0]["dynamodb"]["NewImage"].items()
+    }
+    step = completed_step_from_image(image)
+    assert step is not None and (step.action_id, step.attempt, step.wall_ms) == ("fetch", 1, 1900)

@@ -1,41 +1,77 @@
-"""HTTP plumbing shared by every API handler: the resolver, request guards and the one error mapping."""
+"""HTTP plumbing shared by every API handler: request guards, the resolver, the one error mapping,
+the documented responses, and the execution response with its ETag."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
-from execution_monitor.actions.delay import DelayAction
-from execution_monitor.actions.http_request import HttpRequestAction
-from execution_monitor.actions.send_message import SendMessageAction
+from execution_monitor import jsonvalues
+from execution_monitor.actions.definitions import ACTION_TYPES
 from execution_monitor.api_model import ApiModel
 from execution_monitor.auth import principal_from_authorizer, require_member
-from execution_monitor.errors import BadRequest, DomainError, NotFound, PayloadTooLarge, ValidationFailed
-from execution_monitor.models import ErrorDetail, ErrorEnvelope, Execution, ExecutionEnvelope
+from execution_monitor.domain.execution import ExecutionState, StepState
+from execution_monitor.errors import (
+    BadRequest,
+    DomainError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from execution_monitor.models import ErrorEnvelope, ExecutionEnvelope
 from execution_monitor.observability import logger, tracer
-from execution_monitor.settings import get_settings
+from execution_monitor.settings import ApiSettings, Settings
+from execution_monitor.views import execution_view
 
 JSON = content_types.APPLICATION_JSON
 FINAL_CACHE_CONTROL = "private, max-age=3600"
-# Discriminator tags pydantic inserts into error locations; clients know the field, not the tag.
-_UNION_TAGS = {
-    model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
-    for model in (SendMessageAction, HttpRequestAction, DelayAction)
+_JSON_MEDIA_TYPE = re.compile(r"^application/([\w.+-]+\+)?json$")
+
+# What each error status means, for the OpenAPI document (every route lists those it can answer).
+ERROR_STATUSES: dict[int, str] = {
+    400: "The body is not valid JSON or not UTF-8",
+    401: "A valid bearer token is required",
+    404: "No such resource in a workspace the caller belongs to",
+    409: "The execution's state does not allow this",
+    413: "The request body is too large",
+    415: "The body is not JSON (send Content-Type: application/json)",
+    422: "A field is invalid; `details` names each one",
 }
+# Every authorized route: the authorizer (401), the guards (400, 404, 413, 415) and validation (422).
+COMMON_ERRORS = (400, 401, 404, 413, 415, 422)
 
 
-def error_body(error: DomainError) -> str:
-    detail = ErrorDetail(code=error.code, message=error.message, details=error.details or None)
-    return ErrorEnvelope(error=detail).model_dump_json(exclude_none=True)
+def documented(
+    success: int, model: type[BaseModel], *errors: int, not_modified: bool = False
+) -> dict[int, OpenAPIResponse]:
+    """The `responses=` of a route: its success and model, the common errors, the route's own (409),
+    and 304 if it answers one. (Given `responses`, Powertools documents only those.)"""
+    responses: dict[int, OpenAPIResponse] = {
+        success: {"description": "Success", "content": {JSON: {"model": model}}},
+    }
+    if not_modified:
+        responses[304] = {"description": "Not modified since the ETag given in If-None-Match"}
+    for status in sorted({*COMMON_ERRORS, *errors}):
+        responses[status] = {
+            "description": ERROR_STATUSES[status],
+            "content": {JSON: {"model": ErrorEnvelope}},
+        }
+    return responses
 
 
 def error_response(error: DomainError) -> Response[str]:
-    return Response(status_code=error.status_code, content_type=JSON, body=error_body(error))
+    return Response(status_code=error.status_code, content_type=JSON, body=error.body())
 
 
 def json_response(status_code: int, body: ApiModel, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -44,7 +80,8 @@ def json_response(status_code: int, body: ApiModel, headers: dict[str, str] | No
 
 
 def _location(raw: tuple[Any, ...]) -> list[Any]:
-    return [part for index, part in enumerate(raw) if not (index and part in _UNION_TAGS)]
+    # Discriminator tags pydantic inserts into error locations; clients know the field, not the tag.
+    return [part for index, part in enumerate(raw) if not (index and part in ACTION_TYPES)]
 
 
 def validation_error(error: RequestValidationError) -> DomainError:
@@ -88,27 +125,81 @@ def create_resolver(*routers: Router) -> APIGatewayRestResolver:
     return app
 
 
-def _body_bytes(event: dict[str, Any]) -> int:
-    body = event.get("body") or ""
-    return len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+# -- guards: before any parsing ------------------------------------------------------------------
 
 
-def guard_request(event: dict[str, Any]) -> None:
-    """Checks done before any parsing: body size, and that the caller belongs to the path's workspace."""
-    limit = get_settings().max_request_bytes
-    if _body_bytes(event) > limit:
+def _body_text(event: dict[str, Any], limit: int) -> str | None:
+    """The body as text: size-checked, base64-decoded when API Gateway encoded it, strict UTF-8."""
+    body = event.get("body")
+    if not body:
+        return None
+    if event.get("isBase64Encoded"):
+        if len(body) * 3 // 4 > limit:
+            raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except binascii.Error as error:
+            raise BadRequest("the request body is not valid base64") from error
+    else:
+        raw = body.encode()
+    if len(raw) > limit:
         raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest("the request body is not valid UTF-8 (JSON is UTF-8)") from error
+
+
+def _check_json(event: dict[str, Any], text: str) -> None:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = (headers.get("content-type") or "application/json").split(";", 1)[0].strip().lower()
+    if not _JSON_MEDIA_TYPE.match(media_type):
+        raise UnsupportedMediaType(f"bodies are JSON: send Content-Type: application/json, not {media_type}")
+    try:
+        jsonvalues.loads(text)
+    except jsonvalues.JsonRefused as error:
+        raise ValidationFailed(str(error), details=[{"loc": ["body"], "msg": str(error)}]) from error
+    except ValueError as error:
+        raise BadRequest("the request body is not valid JSON") from error
+
+
+def _decoded_path(event: dict[str, Any]) -> str | None:
+    """The path with the decoded path parameters, as API Gateway matched it (`%77f` is `wf`)."""
+    resource, parameters = event.get("resource"), event.get("pathParameters") or {}
+    if not resource or not parameters:
+        return None
+    return re.sub(
+        r"\{(\w+)\+?\}", lambda match: str(parameters.get(match.group(1), match.group(0))), resource
+    )
+
+
+def guard_request(event: dict[str, Any]) -> dict[str, Any]:
+    """Checks made before the resolver parses anything; returns the event the resolver should see
+    (a decoded body, the decoded path). The caller must belong to the path's workspace."""
+    text = _body_text(event, ApiSettings.load().max_request_bytes)
     workspace_id = (event.get("pathParameters") or {}).get("workspaceId")
     if workspace_id is not None:
         principal = principal_from_authorizer((event.get("requestContext") or {}).get("authorizer"))
         require_member(principal, workspace_id)
+    if text is not None:
+        _check_json(event, text)
+    path = _decoded_path(event)
+    return {
+        **event,
+        **({"body": text, "isBase64Encoded": False} if text is not None else {}),
+        **({"path": path} if path else {}),
+    }
 
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def api_handler(*routers: Router) -> LambdaHandler:
-    """The Lambda entry point of an API function: guards, then the validating resolver."""
+def api_handler(*routers: Router, settings: tuple[type[Settings], ...] = ()) -> LambdaHandler:
+    """The Lambda entry point of an API function: validates the function's settings now (a missing
+    variable fails the cold start, naming it), then guards and the validating resolver per request."""
+    needed: tuple[type[Settings], ...] = (ApiSettings, *settings)
+    for kind in needed:
+        kind.load()
     app = create_resolver(*routers)
 
     @logger.inject_lambda_context
@@ -121,15 +212,18 @@ def api_handler(*routers: Router) -> LambdaHandler:
 
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        guard_request(event)
+        guarded = guard_request(event)
     except DomainError as error:
         return {
             "statusCode": error.status_code,
             "headers": {"Content-Type": JSON},
-            "body": error_body(error),
+            "body": error.body(),
             "isBase64Encoded": False,
         }
-    return app.resolve(event, context)
+    return app.resolve(guarded, context)
+
+
+# -- the execution response ----------------------------------------------------------------------
 
 
 def etag(version: int) -> str:
@@ -143,8 +237,10 @@ def _matches(if_none_match: str | None, tag: str) -> bool:
     return "*" in candidates or tag in candidates
 
 
-def execution_response(execution: Execution, if_none_match: str | None = None) -> Response[str]:
-    """200 with ETag = version, or 304 when the client already has this version."""
+def execution_response(
+    execution: ExecutionState, steps: list[StepState], if_none_match: str | None = None
+) -> Response[str]:
+    """200 with ETag = version, or 304 (no body, no content type) when the client has this version."""
     tag = etag(execution.version)
     # Only a completed execution is final: a failed or cancelled one can still be retried (retriedBy)
     # or resumed (retry-step), so like anything in flight it must revalidate (cheap: ETag/304).
@@ -156,6 +252,6 @@ def execution_response(execution: Execution, if_none_match: str | None = None) -
     return Response(
         status_code=200,
         content_type=JSON,
-        body=json.dumps(ExecutionEnvelope(execution=execution).to_json_dict()),
+        body=json.dumps(ExecutionEnvelope(execution=execution_view(execution, steps)).to_json_dict()),
         headers=headers,
     )

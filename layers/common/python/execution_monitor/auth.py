@@ -14,7 +14,7 @@ import jwt
 
 from execution_monitor.api_model import IDENTIFIER_PATTERN
 from execution_monitor.errors import NotFound, Unauthorized
-from execution_monitor.settings import get_settings
+from execution_monitor.settings import AuthSettings
 
 WORKSPACE_GROUP_PREFIX = "workspace:"
 GROUPS_CLAIM = "cognito:groups"
@@ -63,9 +63,7 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def verify_token(token: str) -> Principal:
-    settings = get_settings()
-    if not settings.jwt_jwks_url:
-        raise RuntimeError("JWT_JWKS_URL is not set")
+    settings = AuthSettings.load()
     try:
         signing_key = _signing_key(token, settings.jwt_jwks_url)
         claims: dict[str, Any] = jwt.decode(
@@ -81,7 +79,10 @@ def verify_token(token: str) -> Principal:
     # Cognito access tokens carry client_id, id tokens carry aud: accept the configured one in either.
     if settings.jwt_audience and settings.jwt_audience not in (claims.get("client_id"), claims.get("aud")):
         raise Unauthorized("the token is not valid")
-    groups = claims.get(GROUPS_CLAIM) or []
+    groups = claims.get(GROUPS_CLAIM)
+    # Only a list of strings is a group list (a number, a string or a map grants nothing).
+    if not isinstance(groups, list):
+        groups = []
     workspaces = frozenset(
         group.removeprefix(WORKSPACE_GROUP_PREFIX)
         for group in groups

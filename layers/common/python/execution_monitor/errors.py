@@ -1,8 +1,18 @@
-"""Domain errors. Each carries its HTTP status and contract code; api.py maps them once."""
+"""Domain errors. Each carries its HTTP status and contract code; the error body is built here once,
+for the API handlers, the SSE app, the local gateway and anything else that answers an error."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+
+def error_json(code: str, message: str, details: list[dict[str, Any]] | None = None) -> str:
+    """The contract's error body: {"error": {"code", "message", "details"?}}."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return json.dumps({"error": error}, separators=(",", ":"), ensure_ascii=False)
 
 
 class DomainError(Exception):
@@ -13,6 +23,9 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details
+
+    def body(self) -> str:
+        return error_json(self.code, self.message, self.details)
 
 
 class BadRequest(DomainError):
@@ -38,6 +51,11 @@ class Conflict(DomainError):
 class PayloadTooLarge(DomainError):
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class ValidationFailed(DomainError):

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from execution_monitor.domain.status import ExecutionStatus
 from execution_monitor.errors import NotFound
-from execution_monitor.models import Execution, ExecutionPage
-from execution_monitor.store.interface import ExecutionReader
+from execution_monitor.store.interface import ExecutionPage, ExecutionReader, Loaded
 
 
-def get_execution(
-    store: ExecutionReader, workspace_id: str, workflow_id: str, execution_id: str
-) -> Execution:
-    execution = store.get_execution(workspace_id, execution_id)
-    if execution is None or execution.workflow_id != workflow_id:
+def require_execution(loaded: Loaded | None, workflow_id: str, execution_id: str) -> Loaded:
+    """The execution, if it exists under this workflow (the workspace is in its key already)."""
+    if loaded is None or loaded[0].workflow_id != workflow_id:
         raise NotFound(f"execution {execution_id} not found")
-    return execution
+    return loaded
+
+
+def get_execution(store: ExecutionReader, workspace_id: str, workflow_id: str, execution_id: str) -> Loaded:
+    return require_execution(store.get_execution(workspace_id, execution_id), workflow_id, execution_id)
 
 
 def list_executions(
@@ -25,4 +27,10 @@ def list_executions(
     status: str | None,
     cursor: str | None,
 ) -> ExecutionPage:
-    return store.list_executions(workspace_id, workflow_id, limit=limit, status=status, cursor=cursor)
+    return store.list_executions(
+        workspace_id,
+        workflow_id,
+        limit=limit,
+        status=ExecutionStatus(status) if status else None,
+        cursor=cursor,
+    )

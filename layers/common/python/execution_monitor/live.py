@@ -34,22 +34,23 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from execution_monitor.models import TERMINAL_EXECUTION_STATUSES, ExecutionEnvelope
+from execution_monitor.domain.execution import ExecutionState, StepState
+from execution_monitor.domain.status import StepStatus
+from execution_monitor.models import ExecutionEnvelope
 from execution_monitor.observability import logger
-from execution_monitor.store.codec import execution_from_record
-from execution_monitor.store.interface import ExecutionStore
+from execution_monitor.store.interface import LiveReader, Loaded
+from execution_monitor.views import execution_view
 
 MAX_HEARTBEAT_SECONDS = 15.0  # the contract: a comment at least this often
 KEEP_ALIVE = ": keep-alive\n\n"
 
-Records = tuple[dict[str, Any], list[dict[str, Any]]]
 T = TypeVar("T")
 
 
@@ -98,36 +99,6 @@ def sse_retry(milliseconds: int) -> str:
     return f"retry: {milliseconds}\n\n"
 
 
-# -- reading -------------------------------------------------------------------------------------
-
-
-class Probe(NamedTuple):
-    version: int
-    status: str
-
-
-class ExecutionSource(Protocol):
-    """The reads a stream makes. Both are strongly consistent; the header is read before steps."""
-
-    def probe(self, workspace_id: str, execution_id: str) -> Probe | None: ...
-
-    def read(self, workspace_id: str, execution_id: str, from_index: int = 0) -> Records | None: ...
-
-
-class DynamoExecutionSource:
-    """The stream's reads, served by the store."""
-
-    def __init__(self, store: ExecutionStore) -> None:
-        self.store = store
-
-    def probe(self, workspace_id: str, execution_id: str) -> Probe | None:
-        found = self.store.read_execution_version(workspace_id, execution_id)
-        return None if found is None else Probe(*found)
-
-    def read(self, workspace_id: str, execution_id: str, from_index: int = 0) -> Records | None:
-        return self.store.read_execution_records(workspace_id, execution_id, from_index)
-
-
 # -- what one connection has sent ----------------------------------------------------------------
 
 
@@ -145,60 +116,60 @@ class Connection:
     sent: dict[str, bytes] = field(default_factory=dict)  # actionId -> fingerprint, steps >= frontier
 
     def open(
-        self, header: dict[str, Any], steps: list[dict[str, Any]], *, resume: bool, retry_ms: int
+        self, execution: ExecutionState, steps: list[StepState], *, resume: bool, retry_ms: int
     ) -> list[str]:
         """The opening events: retry, then a snapshot unless resuming at this version, then maybe end."""
-        execution = execution_from_record(header, steps)
+        view = execution_view(execution, steps)
         # The client gets every step now (snapshot) or has them already (resume): remember them all.
-        self._remember(header, steps, [result.to_json_dict() for result in execution.action_results or []])
+        self._remember(execution, steps, [result.to_json_dict() for result in view.action_results or []])
         events = [sse_retry(retry_ms)]
         if not resume:
             events.append(
-                sse_event("snapshot", ExecutionEnvelope(execution=execution).to_json_dict(), self.version)
+                sse_event("snapshot", ExecutionEnvelope(execution=view).to_json_dict(), self.version)
             )
-        return events + self._end_if_terminal(header)
+        return events + self._end_if_terminal(execution)
 
-    def advance(self, header: dict[str, Any], steps: list[dict[str, Any]]) -> list[str]:
+    def advance(self, execution: ExecutionState, steps: list[StepState]) -> list[str]:
         """Events for a read made after the version moved: one update (and end when terminal)."""
-        if header["version"] == self.version:
+        if execution.version == self.version:
             return []
         # The read started at the frontier: every step before it is completed.
-        before = steps[0]["index"] if steps else self.frontier
-        execution = execution_from_record(header, steps, completed_before=before)
+        before = steps[0].index if steps else self.frontier
+        view = execution_view(execution, steps, completed_before=before)
         changed = self._remember(
-            header, steps, [result.to_json_dict() for result in execution.action_results or []]
+            execution, steps, [result.to_json_dict() for result in view.action_results or []]
         )
-        fields = execution.to_json_dict()
+        fields = view.to_json_dict()
         fields.pop("actionResults", None)
         events = [sse_event("update", {**fields, "changedActionResults": changed}, self.version)]
-        return events + self._end_if_terminal(header)
+        return events + self._end_if_terminal(execution)
 
     def _remember(
-        self, header: dict[str, Any], steps: list[dict[str, Any]], wire_steps: list[dict[str, Any]]
+        self, execution: ExecutionState, steps: list[StepState], wire_steps: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         """Records what the client now has; returns the wire steps that differ from what it had."""
-        self.version = int(header["version"])
+        self.version = execution.version
         changed = []
         for step, wire in zip(steps, wire_steps, strict=True):
             mark = _fingerprint(wire)
-            if self.sent.get(step["actionId"]) != mark:
+            if self.sent.get(step.action_id) != mark:
                 changed.append(wire)
-                self.sent[step["actionId"]] = mark
+                self.sent[step.action_id] = mark
         # Steps below the first one not completed are final: stop reading and remembering them.
-        frontier = next((step["index"] for step in steps if step["status"] != "completed"), None)
+        frontier = next((step.index for step in steps if step.status is not StepStatus.COMPLETED), None)
         if frontier is None:
-            frontier = steps[-1]["index"] + 1 if steps else self.frontier
+            frontier = steps[-1].index + 1 if steps else self.frontier
         for step in steps:
-            if step["index"] < frontier:
-                self.sent.pop(step["actionId"], None)
+            if step.index < frontier:
+                self.sent.pop(step.action_id, None)
         self.frontier = max(self.frontier, frontier)
         return changed
 
-    def _end_if_terminal(self, header: dict[str, Any]) -> list[str]:
-        if header["status"] not in TERMINAL_EXECUTION_STATUSES:
+    def _end_if_terminal(self, execution: ExecutionState) -> list[str]:
+        if not execution.status.is_terminal:
             return []
         self.ended = True
-        return [sse_event("end", {"status": header["status"], "version": self.version}, self.version)]
+        return [sse_event("end", {"status": execution.status.value, "version": self.version}, self.version)]
 
 
 # -- timing --------------------------------------------------------------------------------------
@@ -243,10 +214,10 @@ async def _in_thread(function: Callable[..., T], *args: Any) -> T:
 
 
 async def execution_events(
-    source: ExecutionSource,
+    source: LiveReader,
     workspace_id: str,
     execution_id: str,
-    opened: Records,
+    opened: Loaded,
     *,
     last_event_id: int | None,
     budget_seconds: float,
@@ -262,15 +233,15 @@ async def execution_events(
     clock = clock or Clock()
     started = clock.now()
     stop_at = started + budget_seconds
-    header, steps = opened
+    execution, steps = opened
     state = Connection()
-    resume = last_event_id is not None and last_event_id == header["version"]
-    if resume and header["status"] not in TERMINAL_EXECUTION_STATUSES:
+    resume = last_event_id is not None and last_event_id == execution.version
+    if resume and not execution.status.is_terminal:
         # Steps are read after the header, so they may already hold a newer write; the client's copy
         # of this version does not. Resume only when nothing moved since, else send a snapshot.
         probe = await call(source.probe, workspace_id, execution_id)
-        resume = probe is not None and probe.version == header["version"]
-    for event in state.open(header, steps, resume=resume, retry_ms=settings.retry_ms):
+        resume = probe is not None and probe.version == execution.version
+    for event in state.open(execution, steps, resume=resume, retry_ms=settings.retry_ms):
         yield event
     if state.ended:
         return
@@ -291,7 +262,7 @@ async def execution_events(
             if probe is None:
                 return
             if probe.version != state.version:
-                records = await call(source.read, workspace_id, execution_id, state.frontier)
+                records = await call(source.get_execution_from, workspace_id, execution_id, state.frontier)
                 if records is None:
                     return
                 for event in state.advance(*records):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from execution_monitor.actions import ActionDefinition
+from execution_monitor.actions.definitions import ActionDefinition, DelayAction
 from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
 
 MAX_ACTIONS = 1000
@@ -19,15 +19,13 @@ EVENTS_PER_ACTION = 13
 EVENTS_PER_EXTRA_ATTEMPT = 9
 EVENTS_PER_DELAY = 22
 
+# The wire's status values (domain.status has the same values as StrEnums).
 ExecutionStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 StepStatus = Literal["pending", "running", "completed", "failed", "cancelled", "skipped"]
-TERMINAL_EXECUTION_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
-RETRYABLE_EXECUTION_STATUSES: frozenset[str] = frozenset({"failed", "cancelled"})
-CANCELLABLE_EXECUTION_STATUSES: frozenset[str] = frozenset({"pending", "running"})
 
 
 def _history_events(action: ActionDefinition) -> int:
-    if action.type == "delay":
+    if isinstance(action, DelayAction):
         return EVENTS_PER_DELAY
     return EVENTS_PER_ACTION + EVENTS_PER_EXTRA_ATTEMPT * (action.max_attempts - 1)
 
@@ -57,6 +55,8 @@ class WorkflowDefinition(ApiModel):
 
 
 class Workflow(ApiModel):
+    """A stored definition as the API shows it (actions exactly as they were given, without nulls)."""
+
     id: str
     workspace_id: str
     name: str

@@ -9,10 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from execution_monitor.api_model import IDENTIFIER_PATTERN
 from execution_monitor.models import ExecutionStatus
 
-WORKFLOW_ROUTE = "/api/workspaces/<workspaceId>/workflows/<workflowId>"
-EXECUTIONS_ROUTE = f"{WORKFLOW_ROUTE}/executions"
-EXECUTION_ROUTE = f"{EXECUTIONS_ROUTE}/<executionId>"
-
 WorkspaceId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Workspace id")]
 WorkflowId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Workflow id")]
 ExecutionId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="Execution id")]

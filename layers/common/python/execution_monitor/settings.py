@@ -1,8 +1,14 @@
-"""Environment configuration, parsed lazily (never at import time) and cached per process."""
+"""Environment configuration: one small settings model per concern, validated at cold start.
+
+Each function loads (and so validates) the settings it needs when its module is initialised, so a
+missing variable fails the init with the variable's name instead of a request later. Parsing the
+environment is not I/O; models are cached per process and tests reset them with `reset_settings()`.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
+from typing import Self, cast
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,20 +19,47 @@ DEFAULT_MAX_REQUEST_BYTES = 256 * 1024
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    table_name: str = Field(default="", alias="TABLE_NAME")
-    state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
-    jwt_jwks_url: str = Field(default="", alias="JWT_JWKS_URL")
+    @classmethod
+    def load(cls) -> Self:
+        return cast(Self, _load(cls))
+
+
+@cache
+def _load(kind: type[Settings]) -> Settings:
+    return kind()
+
+
+def reset_settings() -> None:
+    _load.cache_clear()
+
+
+class TableSettings(Settings):
+    """Every function that reads or writes the single table."""
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+
+
+class EngineSettings(Settings):
+    """Functions that start or stop state-machine runs."""
+
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=1)
+
+
+class AuthSettings(Settings):
+    """The authorizer: where the signing keys are and what the tokens must say."""
+
+    jwt_jwks_url: str = Field(alias="JWT_JWKS_URL", min_length=1)
     jwt_issuer: str = Field(default="", alias="JWT_ISSUER")
     jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")
+
+
+class ApiSettings(Settings):
+    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0, alias="MAX_REQUEST_BYTES")
+
+
+class ActionSettings(Settings):
+    """Where http_request may go: private CIDRs allowed (comma-separated), and host:port endpoints
+    refused even inside them (the local runtime's own unauthenticated services)."""
+
     http_action_allowed_networks: str = Field(default="", alias="HTTP_ACTION_ALLOWED_NETWORKS")
-    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, alias="MAX_REQUEST_BYTES")
-
-    def require_table(self) -> str:
-        if not self.table_name:
-            raise RuntimeError("TABLE_NAME is not set")
-        return self.table_name
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()
+    http_action_denied_endpoints: str = Field(default="", alias="HTTP_ACTION_DENIED_ENDPOINTS")

@@ -1,4 +1,9 @@
-"""`http_request`: one HTTP call, guarded against SSRF by checking every resolved address."""
+"""Performs `http_request`: one HTTP call, guarded against SSRF by checking every resolved address.
+
+The output keeps its shape whatever the response: `{"status", "headers", "body"}`, with the body
+capped at MAX_BODY_BYTES (then `"truncated": true` and the body is the text received) and parsed
+only when it is JSON that nests at most jsonvalues.MAX_DEPTH levels (else it stays text).
+"""
 
 from __future__ import annotations
 
@@ -9,54 +14,22 @@ import socket
 import ssl
 import time
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
-
-from execution_monitor.actions.base import ActionBase
-from execution_monitor.api_model import ApiModel
-from execution_monitor.settings import get_settings
+from execution_monitor import jsonvalues
+from execution_monitor.actions.definitions import HttpRequestParams
+from execution_monitor.actions.failure import ActionFailed
+from execution_monitor.settings import ActionSettings
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_HEADER_BYTES = 16 * 1024  # response headers kept in the output, in all
 READ_CHUNK_BYTES = 16 * 1024
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class ActionFailed(Exception):
-    """The action ran and failed for a reason the user can act on (one line, no stack)."""
-
-
-class HttpRequestParams(ApiModel):
-    url: str = Field(max_length=2048)
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
-    headers: dict[str, str] | None = None
-    body: Any = None
-    timeout_seconds: float = Field(default=10, gt=0, le=60)
-    expected_status: list[int] | None = Field(default=None, min_length=1, max_length=50)
-
-    @field_validator("url")
-    @classmethod
-    def absolute_http_url(cls, url: str) -> str:
-        if "{{" in url:
-            return url  # checked again once its references are resolved
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("url must be an absolute http(s) URL")
-        return url
-
-    @field_validator("expected_status")
-    @classmethod
-    def real_status_codes(cls, codes: list[int] | None) -> list[int] | None:
-        if codes and any(not 100 <= code <= 599 for code in codes):
-            raise ValueError("status codes are between 100 and 599")
-        return codes
-
-
-class HttpRequestAction(ActionBase):
-    type: Literal["http_request"]
-    params: HttpRequestParams
+# IPv6 forms that carry an IPv4 address in their last 32 bits and reach it: IPv4-compatible
+# (::a.b.c.d, deprecated but still routed by some stacks) and the NAT64 well-known prefix.
+_LAST_32_BITS_IS_IPV4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
 
 
 @lru_cache(maxsize=8)
@@ -64,35 +37,55 @@ def _allowed_networks(spec: str) -> tuple[IpNetwork, ...]:
     return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in spec.split(",") if cidr.strip())
 
 
+@lru_cache(maxsize=8)
+def _denied_endpoints(spec: str) -> frozenset[tuple[IpAddress, int]]:
+    endpoints = []
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        host, _, port = entry.rpartition(":")
+        endpoints.append((ipaddress.ip_address(host.strip("[]")), int(port)))
+    return frozenset(endpoints)
+
+
 def _embedded_ipv4(address: IpAddress) -> IpAddress:
-    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo), which is where it really goes."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped:
-            return address.ipv4_mapped
-        if address.sixtofour:
-            return address.sixtofour
-        if address.teredo:
-            return address.teredo[1]
+    """The IPv4 address an IPv6 one carries (mapped, compatible, NAT64, 6to4, Teredo): where it goes."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return address
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if any(address in network for network in _LAST_32_BITS_IS_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
     return address
 
 
 def _is_public(address: IpAddress) -> bool:
-    # is_global excludes private, loopback, link-local (metadata), shared (100.64/10), reserved...
+    # is_global excludes private, loopback, link-local (metadata), shared (100.64/10), reserved...;
+    # the deprecated site-local fec0::/10 is not in Python's list, so it is refused explicitly.
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return False
     return address.is_global and not address.is_multicast
 
 
 def resolve_safe_address(host: str, port: int) -> str:
     """The first resolved address of `host` that policy allows; every address must be allowed."""
-    allowed = _allowed_networks(get_settings().http_action_allowed_networks)
+    settings = ActionSettings.load()
+    allowed = _allowed_networks(settings.http_action_allowed_networks)
+    denied = _denied_endpoints(settings.http_action_denied_endpoints)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise ActionFailed(f"cannot resolve host {host}: {error.strerror}") from error
-    addresses = [_embedded_ipv4(ipaddress.ip_address(info[4][0])) for info in infos]
-    for address in addresses:
-        if not _is_public(address) and not any(address in network for network in allowed):
+    resolved = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    for address in resolved:
+        target = _embedded_ipv4(address)
+        if (target, port) in denied or (
+            not _is_public(target) and not any(target in network for network in allowed)
+        ):
             raise ActionFailed(f"refused to call {host}: {address} is not a public address")
-    return str(addresses[0])
+    return str(resolved[0])
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -129,9 +122,9 @@ def _decode_body(raw: bytes, content_type: str) -> Any:
     text = raw.decode("utf-8", errors="replace")
     if "json" in content_type:
         try:
-            return json.loads(text)
+            return jsonvalues.loads(text)
         except ValueError:
-            return text
+            return text  # not JSON after all, or too deep to keep as structure
     return text
 
 
@@ -149,6 +142,17 @@ def _read_capped(response: http.client.HTTPResponse, *, deadline: float, describ
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
+
+
+def _capped_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    size = 0
+    for name, value in pairs:
+        size += len(name) + len(value)
+        if size > MAX_HEADER_BYTES:
+            break
+        kept[name.lower()] = value
+    return kept
 
 
 def perform(params: HttpRequestParams, timeout_seconds: float) -> dict[str, Any]:
@@ -181,7 +185,7 @@ def perform(params: HttpRequestParams, timeout_seconds: float) -> dict[str, Any]
     content_type = response.getheader("Content-Type", "") or ""
     output: dict[str, Any] = {
         "status": response.status,
-        "headers": {name.lower(): value for name, value in response.getheaders()},
+        "headers": _capped_headers(response.getheaders()),
         "body": raw.decode("utf-8", errors="replace") if truncated else _decode_body(raw, content_type),
     }
     if truncated:

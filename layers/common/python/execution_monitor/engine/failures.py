@@ -6,7 +6,7 @@ import json
 
 from pydantic import ValidationError
 
-from execution_monitor.actions import ActionFailed
+from execution_monitor.actions.failure import ActionFailed
 from execution_monitor.engine.templates import UnresolvedReference
 
 MAX_ERROR_CHARS = 500

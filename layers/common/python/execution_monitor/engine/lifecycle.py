@@ -6,266 +6,194 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from execution_monitor import clock
+from execution_monitor import clock, jsonvalues
+from execution_monitor.actions.definitions import ActionDefinition
+from execution_monitor.domain import progress, transitions
+from execution_monitor.domain.execution import ExecutionState, Run, StepState, retryable_step
+from execution_monitor.domain.status import RETRYABLE, ExecutionStatus, StepStatus
+from execution_monitor.domain.workflow import IdempotencyClaim, Workflow
+from execution_monitor.engine.contract import run_input
 from execution_monitor.engine.runner import Runner
 from execution_monitor.errors import Conflict, NotFound
-from execution_monitor.models import (
-    CANCELLABLE_EXECUTION_STATUSES,
-    RETRYABLE_EXECUTION_STATUSES,
-    Execution,
-    Workflow,
-)
+from execution_monitor.executions import require_execution
 from execution_monitor.observability import logger
-from execution_monitor.store import keys
-from execution_monitor.store.codec import dumps, execution_from_record, loads
-from execution_monitor.store.interface import ExecutionStore
-from execution_monitor.store.records import header_keys, step_keys
+from execution_monitor.store.interface import ExecutionStore, Loaded, StatisticsStore
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-Records = tuple[dict[str, Any], list[dict[str, Any]]]
+CONFLICT_ATTEMPTS = 3  # re-reads when a write loses to a concurrent writer
 
 
-def _run(runner: Runner, execution_id: str, number: int, start_index: int, now: str) -> dict[str, Any]:
+def _run(runner: Runner, execution_id: str, number: int, start_index: int, now: str) -> Run:
     run_id = f"{execution_id}-{number}"
-    return {
-        "runId": run_id,
-        "startIndex": start_index,
-        "startedAt": now,
-        "executionArn": runner.run_arn(run_id),
-    }
+    return Run(run_id=run_id, start_index=start_index, started_at=now, arn=runner.run_arn(run_id))
 
 
-def run_payload(header: dict[str, Any], steps: list[dict[str, Any]], run_id: str) -> dict[str, Any]:
-    """State-machine input: who is running, and the steps left, in order (ids and Wait seconds only)."""
-    items = []
-    for step in steps:
-        item = {"index": step["index"], "actionId": step["actionId"], "type": step["actionType"]}
-        if step["actionType"] == "delay":
-            item["delaySeconds"] = loads(step["action"])["params"]["seconds"]
-        items.append(item)
-    return {
-        "execution": {
-            "workspaceId": header["workspaceId"],
-            "workflowId": header["workflowId"],
-            "executionId": header["id"],
-            "runId": run_id,
-        },
-        "steps": items,
-    }
-
-
-def new_execution_records(
+def _new_execution(
+    statistics: StatisticsStore,
     runner: Runner,
     *,
     workspace_id: str,
     workflow_id: str,
     workflow_version: int,
-    actions: list[dict[str, Any]],
+    actions: list[ActionDefinition],
     execution_input: dict[str, Any],
-    now: str,
     retry_of: str | None = None,
-) -> Records:
+    idempotency_key: str | None = None,
+) -> tuple[ExecutionState, list[StepState]]:
+    """The new execution, its steps expected to take what the workflow's statistics say now."""
     execution_id = clock.new_id("exec")
-    run = _run(runner, execution_id, 1, 0, now)
-    order_key = keys.newest_first_sk(now, execution_id)
-    header = {
-        **header_keys(workspace_id, execution_id),
-        "type": keys.ITEM_EXECUTION,
-        "gsi1pk": keys.by_workflow_pk(workspace_id, workflow_id),
-        "gsi1sk": order_key,
-        "gsi2pk": keys.by_status_pk(workspace_id, workflow_id, "pending"),
-        "gsi2sk": order_key,
-        "id": execution_id,
-        "workspaceId": workspace_id,
-        "workflowId": workflow_id,
-        "workflowVersion": workflow_version,
-        "status": "pending",
-        "input": dumps(execution_input),
-        "startedAt": now,
-        "updatedAt": now,
-        "version": 1,
-        "totalSteps": len(actions),
-        "currentRunId": run["runId"],
-        "runs": [run],
-        "retryOf": retry_of,
-    }
-    steps = [
-        {
-            **step_keys(workspace_id, execution_id, index),
-            "type": keys.ITEM_STEP,
-            "workspaceId": workspace_id,
-            "workflowId": workflow_id,
-            "executionId": execution_id,
-            "index": index,
-            "actionId": action["id"],
-            "actionType": action["type"],
-            "name": action.get("name"),
-            "action": dumps(action),
-            "status": "pending",
-            "attempt": 0,
-            "history": [],
-            "updatedAt": now,
-        }
-        for index, action in enumerate(actions)
-    ]
-    return header, steps
+    stats = statistics.get_step_stats(workspace_id, workflow_id, [action.id for action in actions])
+    return transitions.create(
+        execution_id=execution_id,
+        run=_run(runner, execution_id, 1, 0, clock.iso(clock.now())),
+        workspace_id=workspace_id,
+        workflow_id=workflow_id,
+        workflow_version=workflow_version,
+        actions=actions,
+        expected=progress.expectations(actions, stats),
+        execution_input=execution_input,
+        retry_of=retry_of,
+        idempotency_key=idempotency_key,
+    )
 
 
 def _launch(
     store: ExecutionStore,
     runner: Runner,
-    header: dict[str, Any],
-    steps: list[dict[str, Any]],
+    execution: ExecutionState,
+    steps: list[StepState],
     undo_claim: Callable[[], object],
 ) -> None:
     """Creates the execution, then starts its first run. If the execution cannot be created, the
     claim made for it (idempotency key, retry link) is undone so that a repeat is not locked out."""
     try:
-        store.create_execution(header, steps)
+        store.create_execution(execution, steps)
     except Exception:
         undo_claim()
         raise
     try:
-        runner.start(header["currentRunId"], run_payload(header, steps, header["currentRunId"]))
+        runner.start(execution.current_run_id, run_input(execution, steps, execution.current_run_id))
     except Exception as error:
-        now = clock.iso(clock.now())
-        store.end_execution(header, header["currentRunId"], "failed", now, 0, f"could not start: {error}")
+        logger.exception("could not start the first run")
+        store.end_execution(
+            transitions.end_execution(
+                execution, ExecutionStatus.FAILED, clock.now(), f"could not start: {error}"
+            )
+        )
         raise
 
 
 def start_execution(
     store: ExecutionStore,
+    statistics: StatisticsStore,
     runner: Runner,
     workflow: Workflow,
     execution_input: dict[str, Any],
     idempotency_key: str | None = None,
-) -> tuple[Execution, bool]:
+) -> tuple[Loaded, bool]:
     """Returns the execution and whether this call created it (False: an idempotent repeat)."""
-    now = clock.now()
-    stamp = clock.iso(now)
-    header, steps = new_execution_records(
+    execution, steps = _new_execution(
+        statistics,
         runner,
         workspace_id=workflow.workspace_id,
         workflow_id=workflow.id,
         workflow_version=workflow.version,
-        actions=workflow.actions,
+        actions=list(workflow.actions),
         execution_input=execution_input,
-        now=stamp,
+        idempotency_key=idempotency_key,
     )
-    claim: dict[str, Any] | None = None
+    claim: IdempotencyClaim | None = None
     if idempotency_key:
-        request_hash = hashlib.sha256(dumps(execution_input).encode()).hexdigest()
-        claim = {
-            "pk": keys.idempotency_pk(workflow.workspace_id, workflow.id, idempotency_key),
-            "sk": keys.IDEMPOTENCY_SK,
-            "type": keys.ITEM_IDEMPOTENCY,
-            "executionId": header["id"],
-            "requestHash": request_hash,
-            "expiresAt": int(now.timestamp()) + IDEMPOTENCY_TTL_SECONDS,
-        }
-        held = store.claim_idempotency_key(claim, int(now.timestamp()))
+        now_epoch = int(clock.now().timestamp())
+        claim = IdempotencyClaim(
+            workspace_id=workflow.workspace_id,
+            workflow_id=workflow.id,
+            key=idempotency_key,
+            execution_id=execution.id,
+            request_hash=hashlib.sha256(jsonvalues.dumps(execution_input).encode()).hexdigest(),
+            expires_at=now_epoch + IDEMPOTENCY_TTL_SECONDS,
+        )
+        held = store.claim_idempotency_key(claim, now_epoch)
         if held is not None:
-            if held["requestHash"] != request_hash:
+            if held.request_hash != claim.request_hash:
                 raise Conflict("this Idempotency-Key was used with a different request body")
-            existing = store.get_execution(workflow.workspace_id, held["executionId"])
+            existing = store.get_execution(workflow.workspace_id, held.execution_id)
             if existing is None:
                 raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")
             return existing, False
-        header["idempotencyKey"] = idempotency_key
 
     def release_claim() -> None:
         if claim is not None:
             store.release_idempotency_key(claim)
 
-    _launch(store, runner, header, steps, release_claim)
-    return execution_from_record(header, steps), True
+    _launch(store, runner, execution, steps, release_claim)
+    return (execution, steps), True
 
 
-def _records(store: ExecutionStore, workspace_id: str, workflow_id: str, execution_id: str) -> Records:
-    found = store.read_execution_records(workspace_id, execution_id)
-    if found is None or found[0]["workflowId"] != workflow_id:
-        raise NotFound(f"execution {execution_id} not found")
-    return found
+def _load(store: ExecutionStore, workspace_id: str, workflow_id: str, execution_id: str) -> Loaded:
+    return require_execution(store.get_execution(workspace_id, execution_id), workflow_id, execution_id)
 
 
-def _reload(store: ExecutionStore, header: dict[str, Any]) -> Execution:
-    execution = store.get_execution(header["workspaceId"], header["id"])
-    if execution is None:  # never deleted; guards the type
-        raise NotFound(f"execution {header['id']} not found")
-    return execution
-
-
-CONFLICT_ATTEMPTS = 3  # re-reads when a version-conditioned write loses to a concurrent writer
+def _reload(store: ExecutionStore, execution: ExecutionState) -> Loaded:
+    return _load(store, execution.workspace_id, execution.workflow_id, execution.id)
 
 
 def cancel_execution(
     store: ExecutionStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
-) -> Execution:
+) -> Loaded:
     for _ in range(CONFLICT_ATTEMPTS):
-        header, steps = _records(store, workspace_id, workflow_id, execution_id)
-        if header["status"] == "cancelled":
-            return execution_from_record(header, steps)
-        if header["status"] not in CANCELLABLE_EXECUTION_STATUSES:
-            raise Conflict(f"execution is already {header['status']}")
-        running = next((step for step in steps if step["status"] == "running"), None)
-        now = clock.iso(clock.now())
-        if store.cancel(header, running, now, clock.millis_between(header["startedAt"], now)):
+        execution, steps = _load(store, workspace_id, workflow_id, execution_id)
+        if execution.status is ExecutionStatus.CANCELLED:
+            return execution, steps
+        if not execution.can_cancel:
+            raise Conflict(f"execution is already {execution.status}")
+        running = next((step for step in steps if step.status is StepStatus.RUNNING), None)
+        if store.cancel(transitions.cancel(execution, running, clock.now())):
             # The record is authoritative; stopping the run only saves work. A step that finishes
             # meanwhile fails its conditional write and leaves the cancelled state alone.
             try:
-                runner.stop(runner.run_arn(header["currentRunId"]), "cancelled through the API")
+                runner.stop(runner.run_arn(execution.current_run_id), "cancelled through the API")
             except Exception:  # the reconciler settles the run whenever it ends
                 logger.exception("could not stop the run of a cancelled execution")
-            return _reload(store, header)
+            return _reload(store, execution)
     raise Conflict("the execution kept changing while cancelling; try again")
 
 
 def retry_execution(
-    store: ExecutionStore, runner: Runner, workspace_id: str, workflow_id: str, execution_id: str
-) -> Execution:
-    header, steps = _records(store, workspace_id, workflow_id, execution_id)
-    if header["status"] not in RETRYABLE_EXECUTION_STATUSES:
-        raise Conflict(f"only a failed or cancelled execution can be retried; this one is {header['status']}")
-    if header.get("retriedBy"):
-        raise Conflict(f"execution was already retried by {header['retriedBy']}")
-    now = clock.iso(clock.now())
-    new_header, new_steps = new_execution_records(
+    store: ExecutionStore,
+    statistics: StatisticsStore,
+    runner: Runner,
+    workspace_id: str,
+    workflow_id: str,
+    execution_id: str,
+) -> Loaded:
+    execution, steps = _load(store, workspace_id, workflow_id, execution_id)
+    if execution.status not in RETRYABLE:
+        raise Conflict(f"only a failed or cancelled execution can be retried; this one is {execution.status}")
+    if execution.retried_by:
+        raise Conflict(f"execution was already retried by {execution.retried_by}")
+    new_execution, new_steps = _new_execution(
+        statistics,
         runner,
         workspace_id=workspace_id,
         workflow_id=workflow_id,
-        workflow_version=header["workflowVersion"],
-        actions=[loads(step["action"]) for step in steps],
-        execution_input=loads(header["input"], {}),
-        now=now,
+        workflow_version=execution.workflow_version,
+        actions=[step.action for step in steps],
+        execution_input=execution.input,
         retry_of=execution_id,
     )
-    # The claim decides between concurrent retries: only one caller links a new execution.
-    if not store.claim_retry(header, new_header["id"], now):
+    # The link decides between concurrent retries: only one caller links a new execution.
+    linked = transitions.link_retry(execution, new_execution.id, clock.now())
+    if not store.link_retry(linked):
         raise Conflict("execution was retried concurrently or changed state")
-    _launch(store, runner, new_header, new_steps, lambda: store.release_retry(header, new_header["id"], now))
-    return execution_from_record(new_header, new_steps)
 
+    def unlink() -> None:
+        current = store.get_header(workspace_id, execution_id)
+        if current is not None and current.retried_by == new_execution.id:
+            store.unlink_retry(transitions.unlink_retry(current, clock.now()))
 
-def _retryable_step(header: dict[str, Any], steps: list[dict[str, Any]], step: dict[str, Any]) -> bool:
-    if header["status"] == "failed":
-        return step["status"] in ("failed", "running")
-    if header["status"] == "cancelled":
-        # The interrupted step: the first one that did not complete.
-        first_open = next((candidate for candidate in steps if candidate["status"] != "completed"), None)
-        return first_open is not None and first_open["index"] == step["index"]
-    return False
-
-
-def _attempt_record(header: dict[str, Any], step: dict[str, Any], now: str) -> dict[str, Any]:
-    """The step's last attempt, kept in its history when it is tried again."""
-    return {
-        "attempt": step["attempt"],
-        "status": "cancelled" if header["status"] == "cancelled" else "failed",
-        "startedAt": step.get("startedAt"),
-        "completedAt": step.get("completedAt") or now,
-        "duration": step.get("durationMs"),
-        "error": step.get("error") or header.get("error"),
-    }
+    _launch(store, runner, new_execution, new_steps, unlink)
+    return new_execution, new_steps
 
 
 def retry_step(
@@ -275,33 +203,33 @@ def retry_step(
     workflow_id: str,
     execution_id: str,
     action_id: str,
-) -> Execution:
-    # The restart is conditional on the version read; a progress write can move it meanwhile, so
+) -> Loaded:
+    # The restart is conditional on the version read; another write can move it meanwhile, so
     # re-read and re-check a few times. A concurrent retry-step makes the step not retryable: 409.
     for _ in range(CONFLICT_ATTEMPTS):
-        header, steps = _records(store, workspace_id, workflow_id, execution_id)
-        step = next((candidate for candidate in steps if candidate["actionId"] == action_id), None)
+        execution, steps = _load(store, workspace_id, workflow_id, execution_id)
+        step = next((candidate for candidate in steps if candidate.action_id == action_id), None)
         if step is None:
             raise NotFound(f"execution {execution_id} has no action {action_id}")
-        if not _retryable_step(header, steps, step):
+        if not retryable_step(execution, steps, step):
             raise Conflict(
                 f"only the failed step of a failed execution (or the interrupted step of a cancelled one) "
-                f"can be retried; execution is {header['status']}, step {action_id} is {step['status']}"
+                f"can be retried; execution is {execution.status}, step {action_id} is {step.status}"
             )
-        now = clock.iso(clock.now())
-        history = list(step.get("history", []))
-        if step.get("attempt", 0) > 0:
-            history.append(_attempt_record(header, step, now))
-        run = _run(runner, execution_id, len(header.get("runs", [])) + 1, step["index"], now)
-        if store.restart_from_step(header, step, run, history, now):
+        now = clock.now()
+        run = _run(runner, execution_id, len(execution.runs) + 1, step.index, clock.iso(now))
+        restart = transitions.restart_from_step(execution, step, run, now)
+        if store.start_run(restart):
             break
     else:
         raise Conflict("the execution kept changing; reload it and try again")
-    remaining = [candidate for candidate in steps if candidate["index"] >= step["index"]]
     try:
-        runner.start(run["runId"], run_payload(header, remaining, run["runId"]))
+        runner.start(run.run_id, run_input(restart.execution, steps[step.index :], run.run_id))
     except Exception:
         logger.exception("could not start the retry run")
-        store.end_execution(header, run["runId"], "failed", now, 0, "could not restart the run")
+        failed = transitions.end_execution(
+            restart.execution, ExecutionStatus.FAILED, now, "could not restart the run"
+        )
+        store.end_execution(failed)
         raise
-    return _reload(store, header)
+    return _reload(store, execution)

@@ -6,13 +6,19 @@ import json
 from typing import Any
 
 from execution_monitor import clock
+from execution_monitor.domain import transitions
+from execution_monitor.domain.status import ExecutionStatus
 from execution_monitor.engine.failures import one_line, run_failure
-from execution_monitor.models import TERMINAL_EXECUTION_STATUSES
 from execution_monitor.observability import logger
 from execution_monitor.store.interface import ExecutionStore
 
 # Step Functions run status -> execution status it leaves behind when nothing else recorded one.
-_SETTLED_AS = {"SUCCEEDED": "completed", "FAILED": "failed", "TIMED_OUT": "failed", "ABORTED": "cancelled"}
+_SETTLED_AS = {
+    "SUCCEEDED": ExecutionStatus.COMPLETED,
+    "FAILED": ExecutionStatus.FAILED,
+    "TIMED_OUT": ExecutionStatus.FAILED,
+    "ABORTED": ExecutionStatus.CANCELLED,
+}
 
 
 def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
@@ -22,22 +28,19 @@ def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
         return "ignored: run still going"
     try:
         ref = json.loads(detail.get("input") or "{}")["execution"]
+        workspace_id, execution_id = ref["workspaceId"], ref["executionId"]
     except (ValueError, KeyError, TypeError):
         return "ignored: not a run of ours"
-    found = store.read_execution_records(ref["workspaceId"], ref["executionId"])
-    if found is None:
+    execution = store.get_header(workspace_id, execution_id)
+    if execution is None:
         return "ignored: unknown execution"
-    header, _ = found
-    if header["status"] in TERMINAL_EXECUTION_STATUSES or header.get("currentRunId") != detail.get("name"):
+    if not execution.is_current(str(detail.get("name"))):
         return "ignored: already settled or superseded"
     error = None
-    if status != "completed":
+    if status is not ExecutionStatus.COMPLETED:
         reason = run_failure(detail.get("error"), detail.get("cause"))
         ended = f"run {detail['status'].lower().replace('_', ' ')}"
         error = one_line(f"{ended}: {reason}" if reason else ended)
-    now = clock.iso(clock.now())
-    settled = store.end_execution(
-        header, header["currentRunId"], status, now, clock.millis_between(header["startedAt"], now), error
-    )
-    logger.info("reconciled run", extra={"execution_id": header["id"], "status": status, "settled": settled})
+    settled = store.end_execution(transitions.end_execution(execution, status, clock.now(), error))
+    logger.info("reconciled run", extra={"execution_id": execution.id, "status": status, "settled": settled})
     return f"settled:{status}" if settled else "ignored: lost a race"

@@ -6,14 +6,15 @@ import json
 from typing import Any, Protocol
 
 from execution_monitor.aws import client
+from execution_monitor.engine.contract import RunInput
 from execution_monitor.observability import logger
-from execution_monitor.settings import get_settings
+from execution_monitor.settings import EngineSettings
 
 
 class Runner(Protocol):
     def run_arn(self, run_id: str) -> str: ...
 
-    def start(self, run_id: str, payload: dict[str, Any]) -> None: ...
+    def start(self, run_id: str, run_input: RunInput) -> None: ...
 
     def stop(self, run_arn: str, cause: str) -> None: ...
 
@@ -27,10 +28,10 @@ class StepFunctionsRunner:
         # arn:...:stateMachine:<name> -> arn:...:execution:<name>:<run id>; known before the run starts.
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{run_id}"
 
-    def start(self, run_id: str, payload: dict[str, Any]) -> None:
+    def start(self, run_id: str, run_input: RunInput) -> None:
         try:
             self.client.start_execution(
-                stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(payload)
+                stateMachineArn=self.state_machine_arn, name=run_id, input=json.dumps(run_input.to_payload())
             )
         except self.client.exceptions.ExecutionAlreadyExists:
             logger.info("run already started", extra={"run_id": run_id})
@@ -43,7 +44,4 @@ class StepFunctionsRunner:
 
 
 def default_runner() -> StepFunctionsRunner:
-    settings = get_settings()
-    if not settings.state_machine_arn:
-        raise RuntimeError("STATE_MACHINE_ARN is not set")
-    return StepFunctionsRunner(client("stepfunctions"), settings.state_machine_arn)
+    return StepFunctionsRunner(client("stepfunctions"), EngineSettings.load().state_machine_arn)

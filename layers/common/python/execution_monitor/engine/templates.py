@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
+from execution_monitor.actions.definitions import REFERENCE
 
 
 class UnresolvedReference(Exception):

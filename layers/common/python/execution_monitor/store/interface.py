@@ -1,29 +1,18 @@
-"""What the logic needs from storage. The DynamoDB adapter implements it; logic never sees boto3."""
+"""What the logic needs from storage, as intents over domain types. The DynamoDB adapter implements
+it; logic never sees boto3, keys or items."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
-from execution_monitor.models import Execution, ExecutionPage, Workflow, WorkflowDefinition
-
-
-class WorkflowStore(Protocol):
-    def put_workflow(
-        self, workspace_id: str, workflow_id: str, definition: WorkflowDefinition
-    ) -> Workflow: ...
-
-    def get_workflow(self, workspace_id: str, workflow_id: str) -> Workflow | None: ...
-
-
-class ExecutionReader(Protocol):
-    def get_execution(self, workspace_id: str, execution_id: str) -> Execution | None: ...
-
-    def list_executions(
-        self, workspace_id: str, workflow_id: str, *, limit: int, status: str | None, cursor: str | None
-    ) -> ExecutionPage: ...
-
-
-Record = dict[str, Any]
+from execution_monitor.actions.definitions import ActionDefinition
+from execution_monitor.domain.execution import ExecutionState, StepState
+from execution_monitor.domain.statistics import StepStats
+from execution_monitor.domain.status import ExecutionStatus
+from execution_monitor.domain.transitions import Transition
+from execution_monitor.domain.workflow import IdempotencyClaim, Workflow
 
 
 class StoreContention(Exception):
@@ -32,42 +21,114 @@ class StoreContention(Exception):
     Its name is also the error Step Functions retries on (state_machine.asl.json)."""
 
 
-class ExecutionStore(ExecutionReader, Protocol):
-    """Execution writes. Each transition is one conditional write; False means another writer won."""
+class Probe(NamedTuple):
+    """The cheapest consistent "did it change?": the header's version and status."""
 
-    def read_execution_records(
-        self, workspace_id: str, execution_id: str, from_step: int = 0
-    ) -> tuple[Record, list[Record]] | None: ...
+    version: int
+    status: ExecutionStatus
 
-    def read_execution_version(self, workspace_id: str, execution_id: str) -> tuple[int, str] | None: ...
 
-    def create_execution(self, header: Record, steps: list[Record]) -> None: ...
+@dataclass(frozen=True, slots=True)
+class ExecutionPage:
+    executions: list[ExecutionState]
+    next_cursor: str | None
 
-    def claim_idempotency_key(self, record: Record, now_epoch: int) -> Record | None: ...
 
-    def begin_step(self, header: Record, step: Record, run_id: str, attempt: int, now: str) -> bool: ...
+@dataclass(frozen=True, slots=True)
+class StepContext:
+    """What one step of a run needs: its execution, itself, and the steps its params reference."""
 
-    def finish_step(
+    execution: ExecutionState
+    step: StepState
+    dependencies: dict[str, StepState]  # by action id
+
+
+Loaded = tuple[ExecutionState, list[StepState]]
+
+
+class WorkflowStore(Protocol):
+    def put_workflow(
         self,
-        header: Record,
-        step: Record,
-        run_id: str,
-        step_fields: Record,
-        execution_fields: Record | None = None,
+        workspace_id: str,
+        workflow_id: str,
+        name: str,
+        description: str | None,
+        actions: list[ActionDefinition],
+    ) -> Workflow: ...
+
+    def get_workflow(self, workspace_id: str, workflow_id: str) -> Workflow | None: ...
+
+
+class ExecutionReader(Protocol):
+    def get_execution(self, workspace_id: str, execution_id: str) -> Loaded | None:
+        """The header and every step, strongly consistent (one Query)."""
+        ...
+
+    def list_executions(
+        self,
+        workspace_id: str,
+        workflow_id: str,
+        *,
+        limit: int,
+        status: ExecutionStatus | None,
+        cursor: str | None,
+    ) -> ExecutionPage: ...
+
+
+class LiveReader(Protocol):
+    """The reads of an SSE stream: both strongly consistent; the header is read before the steps."""
+
+    def probe(self, workspace_id: str, execution_id: str) -> Probe | None: ...
+
+    def get_execution_from(self, workspace_id: str, execution_id: str, from_index: int) -> Loaded | None:
+        """The header and only the steps from `from_index` on (0: all of them)."""
+        ...
+
+
+class ExecutionStore(ExecutionReader, Protocol):
+    """Execution writes: each intent is one conditional write on the state it came from; False
+    means another writer changed it first (read again and decide again)."""
+
+    def get_header(self, workspace_id: str, execution_id: str) -> ExecutionState | None: ...
+
+    def get_step_context(self, workspace_id: str, execution_id: str, index: int) -> StepContext | None: ...
+
+    def get_step(self, execution: ExecutionState, index: int) -> StepState | None: ...
+
+    def create_execution(self, execution: ExecutionState, steps: list[StepState]) -> None:
+        """Creates it whole or raises; repeating a create that already happened is a success."""
+        ...
+
+    def claim_step(self, transition: Transition) -> bool: ...
+
+    def finish_step(self, transition: Transition) -> bool: ...
+
+    def end_execution(self, transition: Transition) -> bool: ...
+
+    def cancel(self, transition: Transition) -> bool: ...
+
+    def start_run(self, transition: Transition) -> bool:
+        """retry-step: the execution runs again from the transition's step."""
+        ...
+
+    def link_retry(self, transition: Transition) -> bool: ...
+
+    def unlink_retry(self, transition: Transition) -> bool: ...
+
+    def claim_idempotency_key(self, claim: IdempotencyClaim, now_epoch: int) -> IdempotencyClaim | None:
+        """Claims the key; returns the live claim already holding it, if any."""
+        ...
+
+    def release_idempotency_key(self, claim: IdempotencyClaim) -> None: ...
+
+
+class StatisticsStore(Protocol):
+    def get_step_stats(
+        self, workspace_id: str, workflow_id: str, action_ids: Iterable[str]
+    ) -> dict[str, StepStats]: ...
+
+    def put_step_stats(
+        self, workspace_id: str, workflow_id: str, action_id: str, before: StepStats, after: StepStats
     ) -> bool: ...
 
-    def end_execution(
-        self, header: Record, run_id: str, status: str, now: str, duration_ms: int, error: str | None = None
-    ) -> bool: ...
-
-    def cancel(self, header: Record, running_step: Record | None, now: str, duration_ms: int) -> bool: ...
-
-    def restart_from_step(
-        self, header: Record, step: Record, run: Record, history: list[Record], now: str
-    ) -> bool: ...
-
-    def release_idempotency_key(self, record: Record) -> None: ...
-
-    def claim_retry(self, header: Record, new_execution_id: str, now: str) -> bool: ...
-
-    def release_retry(self, header: Record, new_execution_id: str, now: str) -> bool: ...
+    def mark_step_folded(self, step: StepState) -> bool: ...

@@ -5,6 +5,9 @@ execution header    pk=WS#<ws>#EXEC#<id>      sk=EXEC         gsi1: newest first
                                                               gsi2: newest first per workflow+status
 step                pk=WS#<ws>#EXEC#<id>      sk=STEP#<0000>  (header and steps: one Query)
 idempotency claim   pk=WS#<ws>#IDEM#<wf>#<key> sk=IDEM
+step statistics     pk=WS#<ws>#WF#<wf>        sk=STATS#<actionId>
+
+docs/data-model.md describes every item type, its attributes and who writes it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ ITEM_WORKFLOW = "workflow"
 ITEM_EXECUTION = "execution"
 ITEM_STEP = "step"
 ITEM_IDEMPOTENCY = "idempotency"
+ITEM_STEP_STATS = "step_stats"
 
 
 def workflow_pk(workspace_id: str, workflow_id: str) -> str:

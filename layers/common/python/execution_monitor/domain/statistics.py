@@ -18,7 +18,8 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+
+from execution_monitor.actions.definitions import ActionDefinition
 
 WINDOW = 32  # recent attempts kept: about 2.5 KB per item, enough for a stable p90
 TRIM_FRACTION = 0.1  # dropped from each end of the sorted window (at least one once there are 3)
@@ -26,10 +27,11 @@ TRIM_FRACTION = 0.1  # dropped from each end of the sorted window (at least one 
 Sample = tuple[str, int, str]  # (completedAt ISO-8601, duration ms, sample key: the step attempt)
 
 
-def definition_hash(action: dict[str, Any]) -> str:
+def definition_hash(action: ActionDefinition) -> str:
     """Identifies what an action does (type and params): statistics of a changed action start over."""
+    document = action.to_json_dict()
     canonical = json.dumps(
-        {"type": action.get("type"), "params": action.get("params", {})},
+        {"type": document["type"], "params": document.get("params", {})},
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -122,36 +124,3 @@ class StepStats:
     def typical_for(self, action_hash: str) -> int | None:
         """The typical duration, only if these statistics describe this very action definition."""
         return self.typical_ms if self.definition_hash == action_hash else None
-
-    # -- stored shape (attributes of the STATS#<actionId> item) ----------------------------------
-
-    def to_attributes(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "sumMs": self.sum_ms,
-            "meanMs": self.mean_ms,
-            "minMs": self.min_ms,
-            "maxMs": self.max_ms,
-            "recentMs": self.recent_ms,
-            "recentCompletedAt": [sample[0] for sample in self.recent],
-            "recentKeys": [sample[2] for sample in self.recent],
-            "p50Ms": self.p50_ms,
-            "p90Ms": self.p90_ms,
-            "typicalMs": self.typical_ms,
-            "definitionHash": self.definition_hash,
-        }
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> StepStats:
-        durations = [int(value) for value in record.get("recentMs", [])]
-        completed = [str(value) for value in record.get("recentCompletedAt", [])]
-        sample_keys = [str(value) for value in record.get("recentKeys", [])]
-        return cls(
-            count=int(record.get("count", 0)),
-            sum_ms=int(record.get("sumMs", 0)),
-            min_ms=None if record.get("minMs") is None else int(record["minMs"]),
-            max_ms=None if record.get("maxMs") is None else int(record["maxMs"]),
-            recent=tuple(zip(completed, durations, sample_keys, strict=True)),
-            definition_hash=record.get("definitionHash"),
-            version=int(record.get("version", 0)),
-        )
