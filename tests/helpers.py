@@ -7,7 +7,6 @@ import re
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from execution_monitor import clock
@@ -18,20 +17,12 @@ from execution_monitor.engine import lifecycle
 from execution_monitor.engine.contract import RunInput
 from execution_monitor.models import WorkflowDefinition
 from execution_monitor.store.dynamodb import DynamoStore
+from infrastructure.local.events import LambdaContext
 from infrastructure.routes import ROUTES, Route
 
+__all__ = ["LambdaContext"]
+
 T = TypeVar("T")
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def route_for(method: str, path: str) -> tuple[Route, dict[str, str]]:

@@ -135,7 +135,7 @@ def proxy_event(
 class LambdaContext:
     """The attributes of the Python runtime's context object that handlers and Powertools read."""
 
-    function_name: str
+    function_name: str = "local-function"
     timeout_ms: int = API_TIMEOUT_MS
     memory_limit_in_mb: int = 512
     function_version: str = "$LATEST"

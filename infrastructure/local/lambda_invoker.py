@@ -11,33 +11,16 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import time
-import uuid
 import zipfile
-from dataclasses import dataclass, field
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
+from infrastructure.local.events import LambdaContext
+
 # function name in moto -> folder under functions/
 HANDLERS: dict[str, str] = {}
 _original_invoke = LambdaFunction._invoke_lambda
-
-
-@dataclass
-class InvocationContext:
-    function_name: str
-    timeout_seconds: int
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = ""
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _deadline: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
@@ -46,9 +29,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         return _original_invoke(self, event)
     handler = importlib.import_module(f"{folder}.handler").lambda_handler
     payload = json.loads(event) if isinstance(event, str | bytes) else event
-    context = InvocationContext(
-        self.function_name, int(self.timeout or 60), invoked_function_arn=self.function_arn
-    )
+    context = LambdaContext(self.function_name, timeout_ms=int(self.timeout or 60) * 1000)
     try:
         return json.dumps(handler(payload, context)), False, ""
     except Exception as error:

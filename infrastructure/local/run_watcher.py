@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from execution_monitor.observability import logger
-from infrastructure.local.lambda_invoker import InvocationContext
+from infrastructure.local.events import LambdaContext
 from infrastructure.routes import RECONCILER_FUNCTION
 
 ENDED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -63,7 +63,7 @@ class RunWatcher:
                 if summary["status"] not in ENDED or arn in self.reported:
                     continue
                 run = self.client.describe_execution(executionArn=arn)
-                handler(status_change_event(run), InvocationContext(RECONCILER_FUNCTION, 30))
+                handler(status_change_event(run), LambdaContext(RECONCILER_FUNCTION, timeout_ms=30_000))
                 self.reported.add(arn)
                 delivered += 1
         return delivered

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from infrastructure.local import tokens
-from tests.e2e.support import IMPORT_ROOTS, REPO_ROOT
+from tests.e2e.support import IMPORT_ROOTS, REPO_ROOT, bearer, unique
+from tests.integration.loopback import Loopback, loopback_server
 
 STARTUP_TIMEOUT_SECONDS = 60
 
@@ -84,3 +85,17 @@ def http(base_url: str) -> Iterator[httpx.Client]:
 def token_for() -> Callable[..., str]:
     """`make token` in-process: tokens.mint_token([...workspaces], **options)."""
     return tokens.mint_token
+
+
+@pytest.fixture
+def server() -> Iterator[Loopback]:
+    """A loopback HTTP server for http_request steps (make dev allows 127.0.0.0/8)."""
+    with loopback_server() as state:
+        yield state
+
+
+@pytest.fixture
+def workspace(token_for: Callable[..., str]) -> tuple[str, dict[str, str]]:
+    """A workspace no other test uses, and the headers of a member."""
+    workspace_id = unique("ws")
+    return workspace_id, bearer(token_for([workspace_id]))

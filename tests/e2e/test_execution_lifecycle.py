@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.support import bearer, definition, delay_action, unique, workflow_path
-from tests.integration.loopback import Loopback, loopback_server
+from tests.e2e.support import definition, delay_action, workflow_path
+from tests.integration.loopback import Loopback
 
 pytestmark = pytest.mark.xdist_group("e2e")
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with loopback_server() as state:
-        yield state
-
-
-@pytest.fixture
-def workspace(token_for: Callable[..., str]) -> tuple[str, dict[str, str]]:
-    workspace_id = unique("ws")
-    return workspace_id, bearer(token_for([workspace_id]))
 
 
 def poll(http: httpx.Client, url: str, headers: dict[str, str], done: Callable[[Any], bool]) -> Any:

@@ -4,28 +4,15 @@ against the local runtime (issue: a deep input poisoned a workflow's list for go
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.support import bearer, definition, unique, workflow_path
-from tests.integration.loopback import Loopback, loopback_server
+from tests.e2e.support import definition, unique, workflow_path
+from tests.integration.loopback import Loopback
 
 pytestmark = pytest.mark.xdist_group("e2e")
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with loopback_server() as state:
-        yield state
-
-
-@pytest.fixture
-def workspace(token_for: Callable[..., str]) -> tuple[str, dict[str, str]]:
-    name = unique("ws")
-    return name, bearer(token_for([name]))
 
 
 def finished(http: httpx.Client, url: str, headers: dict[str, str]) -> dict[str, Any]:
