@@ -48,10 +48,19 @@ RECONCILER_RETRY_ATTEMPTS = 8
 ENGINE_LOG_RETENTION = RetentionDays.ONE_MONTH
 FAILED_EVENTS_RETENTION_DAYS = 14
 
-# Progress (the stream consumer; its mapping settings are in progress_mapping.py).
-PROGRESS_TIMEOUT_SECONDS = 60
+# The stream consumer (statistics, workflow summaries, events); its mapping is in stream_mapping.py.
+STREAM_CONSUMER_TIMEOUT_SECONDS = 60
 # CDK context keys a deployment sets (cdk.json or -c): where send_message may deliver, and which
 # private networks http_request may call (comma-separated CIDRs; none by default).
 CONTEXT_MESSAGE_QUEUE_ARNS = "messageQueueArns"
 CONTEXT_MESSAGE_TOPIC_ARNS = "messageTopicArns"
 CONTEXT_HTTP_ALLOWED_NETWORKS = "httpActionAllowedNetworks"
+
+# Events out: the bus, and webhook deliveries (docs/RUNBOOK.md tells how to redrive them).
+EVENT_BUS_NAME = "workflow-execution-monitor"
+WEBHOOK_DELIVERY_TIMEOUT_SECONDS = 20  # one signed POST with a 10 s timeout, and recording it
+WEBHOOK_BATCH_SIZE = 10
+WEBHOOK_MAX_RECEIVES = 40  # more than the ~20 attempts of 24 hours of backoff
+WEBHOOK_RETENTION_DAYS = 4  # longer than the 24 h of retries
+# The sweep (stalls, runs never started): how often it runs in AWS.
+SWEEP_EVERY_MINUTES = 1

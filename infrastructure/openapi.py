@@ -27,6 +27,9 @@ PLACEHOLDER_SETTINGS = {
     "TABLE_NAME": "openapi",
     "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:000000000000:stateMachine:openapi",
     "JWT_JWKS_URL": "https://example.invalid/jwks.json",
+    "EVENT_BUS_NAME": "openapi",
+    "WEBHOOK_QUEUE_URL": "https://example.invalid/queue",
+    "WEBHOOK_DLQ_URL": "https://example.invalid/dlq",
 }
 
 

@@ -19,6 +19,8 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", paths.OPENAPI, "get_openapi", authorized=False),
+    Route("GET", paths.WORKFLOWS, "list_workflows"),
+    Route("GET", paths.WORKSPACE_EXECUTIONS, "list_workspace_executions"),
     Route("PUT", paths.WORKFLOW, "put_workflow"),
     Route("GET", paths.WORKFLOW, "get_workflow"),
     Route("GET", paths.EXECUTIONS, "list_executions"),
@@ -28,10 +30,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", paths.CANCEL, "cancel_execution"),
     Route("POST", paths.RETRY, "retry_execution"),
     Route("POST", paths.RETRY_STEP, "retry_step"),
+    Route("GET", paths.RETRY_PLAN, "get_retry_plan"),
+    Route("GET", paths.EVENTS, "list_execution_events"),
 )
 
 AUTHORIZER_FUNCTION = "authorize"
 # Functions that no route calls: the engine's task and the run reconciler.
 ENGINE_FUNCTION = "run_action"
 RECONCILER_FUNCTION = "reconcile_execution"
-PROGRESS_FUNCTION = "update_progress"
+STREAM_FUNCTION = "process_stream"
+SWEEP_FUNCTION = "sweep_executions"
+WEBHOOK_FUNCTION = "deliver_webhook"

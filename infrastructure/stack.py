@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, ArnFormat, CfnOutput, Stack, Validations
+from aws_cdk import App, ArnFormat, CfnOutput, Duration, Stack, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
@@ -33,6 +35,7 @@ from infrastructure.constants import (
     OUTPUT_USER_POOL_CLIENT_ID,
     OUTPUT_USER_POOL_ID,
     STACK_NAME,
+    SWEEP_EVERY_MINUTES,
 )
 from infrastructure.constructs.api import Api
 from infrastructure.constructs.auth import Auth
@@ -41,9 +44,10 @@ from infrastructure.constructs.engine import Engine
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import RUNTIME, FunctionFactory
 from infrastructure.constructs.layer import CommonLayer
-from infrastructure.constructs.progress import Progress
+from infrastructure.constructs.notifications import Notifications
+from infrastructure.constructs.stream import StreamConsumer
 from infrastructure.nag import acknowledge, flatten_reference
-from infrastructure.routes import ROUTES, Route
+from infrastructure.routes import ROUTES, SWEEP_FUNCTION, Route
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -67,6 +71,10 @@ ROUTE_PERMISSIONS: dict[str, Permissions] = {
     "get_execution": Permissions(read=True),
     "stream_execution": Permissions(read=True),  # SSE: polls the execution it streams
     "list_executions": Permissions(read=True),
+    "list_workflows": Permissions(read=True),
+    "list_workspace_executions": Permissions(read=True),
+    "get_retry_plan": Permissions(read=True),  # the execution, and the statistics (BatchGetItem)
+    "list_execution_events": Permissions(read=True),
     "put_workflow": Permissions(writes=("dynamodb:UpdateItem",)),  # one atomic update, version + 1
     # DeleteItem: frees an Idempotency-Key claim whose execution could not be created.
     "start_execution": Permissions(read=True, writes=(*WRITE_EXECUTION, "dynamodb:DeleteItem"), runs=True),
@@ -99,9 +107,22 @@ class ExecutionMonitorStack(Stack):
             http_allowed_networks=",".join(self._context_list(CONTEXT_HTTP_ALLOWED_NETWORKS)),
         )
         self.state_machine = self.engine.state_machine
-        self.progress = Progress(
-            self, "Progress", data=self.data, functions=self.functions, failures=self.failures
+        self.notifications = Notifications(
+            self,
+            "Notifications",
+            data=self.data,
+            functions=self.functions,
+            http_allowed_networks=",".join(self._context_list(CONTEXT_HTTP_ALLOWED_NETWORKS)),
         )
+        self.stream_consumer = StreamConsumer(
+            self,
+            "StreamConsumer",
+            data=self.data,
+            functions=self.functions,
+            failures=self.failures,
+            notifications=self.notifications,
+        )
+        self.sweep = self._sweep()
 
         for route in routes:
             if route.function not in self.route_functions:
@@ -142,8 +163,30 @@ class ExecutionMonitorStack(Stack):
             self._grant_runs(built.role, self.state_machine)
         return built.function
 
-    def _grant_runs(self, role: iam.IRole, state_machine: sfn.StateMachine) -> None:
-        """StartExecution on the state machine, StopExecution on its runs (named at runtime)."""
+    def _sweep(self) -> lambda_.IFunction:
+        """The scheduled sweep: reads through the sweep index, flags stalls, starts lost runs."""
+        sweep = self.functions.create(
+            self, SWEEP_FUNCTION, environment={"STATE_MACHINE_ARN": self.state_machine.state_machine_arn}
+        )
+        self.data.grant_read(sweep.role)
+        self.data.grant_writes(sweep.role, ("dynamodb:UpdateItem",))
+        self._grant_runs(sweep.role, self.state_machine, ("states:DescribeExecution",))
+        events.Rule(
+            self,
+            "SweepSchedule",
+            description="Look for stalled executions and runs that were never started",
+            schedule=events.Schedule.rate(Duration.minutes(SWEEP_EVERY_MINUTES)),
+            targets=[targets.LambdaFunction(sweep.function, retry_attempts=0)],
+        )
+        return sweep.function
+
+    def _grant_runs(
+        self,
+        role: iam.IRole,
+        state_machine: sfn.StateMachine,
+        on_runs: tuple[str, ...] = ("states:StopExecution",),
+    ) -> None:
+        """StartExecution on the state machine; `on_runs` (StopExecution) on its runs, named at runtime."""
         state_machine.grant_start_execution(role)
         runs = self.format_arn(
             service="states",
@@ -151,12 +194,12 @@ class ExecutionMonitorStack(Stack):
             resource_name=f"{state_machine.state_machine_name}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        iam.Grant.add_to_principal(grantee=role, actions=["states:StopExecution"], resource_arns=[runs])
+        iam.Grant.add_to_principal(grantee=role, actions=list(on_runs), resource_arns=[runs])
         acknowledge(
             role.node.find_child("DefaultPolicy"),
             f"AwsSolutions-IAM5[Resource::{flatten_reference(self.resolve(runs))}]",
-            "StopExecution acts on a run whose name is known only at runtime; the wildcard covers the "
-            "runs of this one state machine, nothing else.",
+            "StopExecution/DescribeExecution act on a run whose name is known only at runtime; the "
+            "wildcard covers the runs of this one state machine, nothing else.",
         )
 
 

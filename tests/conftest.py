@@ -21,6 +21,9 @@ os.environ.update(
         "TABLE_NAME": "executions-test",
         "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:engine",
         "JWT_JWKS_URL": "file:///nonexistent/jwks.json",
+        "EVENT_BUS_NAME": "execution-monitor-tests",
+        "WEBHOOK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks",
+        "WEBHOOK_DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/webhooks-dlq",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

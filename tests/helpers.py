@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from execution_monitor import clock
+from execution_monitor import clock, workflows
 from execution_monitor.domain import transitions
 from execution_monitor.domain.execution import ExecutionState
 from execution_monitor.domain.workflow import Workflow
@@ -95,6 +95,9 @@ class NoRunner:
     def stop(self, run_arn: str, cause: str) -> None:
         return None
 
+    def run_status(self, run_id: str) -> str | None:
+        return "RUNNING" if any(started == run_id for started, _ in self.started) else None
+
 
 # -- records through the store, as the engine writes them ----------------------------------------
 
@@ -103,9 +106,7 @@ def put_workflow(
     store: DynamoStore, workspace_id: str, workflow_id: str, actions: list[dict[str, Any]]
 ) -> Workflow:
     definition = WorkflowDefinition.model_validate({"name": "w", "actions": actions})
-    return store.workflows.put_workflow(
-        workspace_id, workflow_id, definition.name, None, list(definition.actions)
-    )
+    return workflows.save_workflow(store.workflows, workspace_id, workflow_id, definition)[0]
 
 
 def start(store: DynamoStore, workflow: Workflow, runner: NoRunner | None = None) -> ExecutionState:

@@ -16,7 +16,7 @@ from constructs import Construct
 from infrastructure.constants import TABLE_LOGICAL_ID
 from infrastructure.table import INDEXES, PARTITION_KEY, SORT_KEY, STREAM_VIEW, TTL_ATTRIBUTE
 
-READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 
 
 def _string_key(name: str) -> dynamodb.Attribute:
@@ -42,12 +42,12 @@ class Data(Construct):
             time_to_live_attribute=TTL_ATTRIBUTE,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        for index_name, partition_key, sort_key in INDEXES:
+        for index in INDEXES:
             self.table.add_global_secondary_index(
-                index_name=index_name,
-                partition_key=_string_key(partition_key),
-                sort_key=_string_key(sort_key),
-                projection_type=dynamodb.ProjectionType.ALL,
+                index_name=index.name,
+                partition_key=_string_key(index.partition_key),
+                sort_key=_string_key(index.sort_key),
+                projection_type=dynamodb.ProjectionType(index.projection),
             )
         cfn_table = self.table.node.default_child
         assert isinstance(cfn_table, dynamodb.CfnTable)
@@ -65,10 +65,10 @@ class Data(Construct):
 
     @property
     def index_arns(self) -> list[str]:
-        return [f"{self.table.table_arn}/index/{index_name}" for index_name, _, _ in INDEXES]
+        return [f"{self.table.table_arn}/index/{index.name}" for index in INDEXES]
 
     def grant_read(self, grantee: iam.IGrantable) -> None:
-        """GetItem and Query on the table and its indexes: nothing that writes."""
+        """GetItem, BatchGetItem and Query on the table and its indexes: nothing that writes."""
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=list(READ_ACTIONS),

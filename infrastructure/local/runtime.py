@@ -15,13 +15,21 @@ import boto3
 from infrastructure.local import seed, tokens
 from infrastructure.local.aws import TABLE_NAME, Moto, configure_environment, start_moto
 from infrastructure.local.engine import provision_engine
+from infrastructure.local.events import LambdaContext
 from infrastructure.local.moto_threads import serialize_dynamodb
+from infrastructure.local.queue_poller import QueuePoller
 from infrastructure.local.run_watcher import RunWatcher
-from infrastructure.local.stream_poller import start_progress_poller
+from infrastructure.local.schedule import Every
+from infrastructure.local.stream_poller import start_stream_poller
+from infrastructure.routes import SWEEP_FUNCTION, WEBHOOK_FUNCTION
 from infrastructure.table import create_table_request
 
 log = logging.getLogger("infrastructure.local.runtime")
-PROGRESS_DLQ = "update-progress-dlq"
+STREAM_DLQ = "process-stream-dlq"
+EVENT_BUS_NAME = "execution-monitor-local"
+WEBHOOK_QUEUE = "webhook-deliveries"
+WEBHOOK_DLQ = "webhook-deliveries-dlq"
+SWEEP_EVERY_SECONDS = 5
 
 
 class LocalRuntime:
@@ -55,7 +63,7 @@ class LocalRuntime:
 
         run_action runs in-process behind moto's Lambda, the state machine is the one CDK deploys,
         and STATE_MACHINE_ARN is set like the stack sets it on the functions. Background parts
-        (the DynamoDB stream poller feeding update_progress) start here and register their
+        (the DynamoDB stream poller feeding process_stream) start here and register their
         shutdown with `self.on_stop(...)`.
         """
         state_machine_arn = provision_engine(boto3.Session())
@@ -63,10 +71,35 @@ class LocalRuntime:
         watcher = RunWatcher(boto3.client("stepfunctions"), state_machine_arn)
         watcher.start()
         self.on_stop(watcher.stop)
-        # update_progress fed by the table's stream, in batches, with a local dead-letter queue.
-        dead_letters = boto3.client("sqs").create_queue(QueueName=PROGRESS_DLQ)["QueueUrl"]
-        poller = start_progress_poller(boto3.Session(), TABLE_NAME, dead_letters)
+        self.start_notifications()
+        # process_stream fed by the table's stream, in batches, with a local dead-letter queue.
+        dead_letters = boto3.client("sqs").create_queue(QueueName=STREAM_DLQ)["QueueUrl"]
+        poller = start_stream_poller(boto3.Session(), TABLE_NAME, dead_letters)
         self.on_stop(poller.stop)
+        # The sweep's schedule (every minute in AWS): stalls show within seconds locally.
+        from sweep_executions.handler import lambda_handler as sweep
+
+        every = Every(SWEEP_EVERY_SECONDS, lambda: sweep({}, LambdaContext(SWEEP_FUNCTION)), "sweep")
+        self.on_stop(every.start().stop)
+
+    def start_notifications(self) -> None:
+        """The events bus, the webhook queue and its dead-letter queue, and deliver_webhook fed by
+        the queue, as the stack wires them (the settings are set before any function loads)."""
+        sqs = boto3.client("sqs")
+        boto3.client("events").create_event_bus(Name=EVENT_BUS_NAME)
+        deliveries = sqs.create_queue(QueueName=WEBHOOK_QUEUE)["QueueUrl"]
+        dead_letters = sqs.create_queue(QueueName=WEBHOOK_DLQ)["QueueUrl"]
+        os.environ.update(
+            {
+                "EVENT_BUS_NAME": EVENT_BUS_NAME,
+                "WEBHOOK_QUEUE_URL": deliveries,
+                "WEBHOOK_DLQ_URL": dead_letters,
+            }
+        )
+        from deliver_webhook.handler import lambda_handler as deliver
+
+        poller = QueuePoller(sqs, deliveries, lambda event: deliver(event, LambdaContext(WEBHOOK_FUNCTION)))
+        self.on_stop(poller.start().stop)
 
     def stop(self) -> None:
         self._ready.clear()

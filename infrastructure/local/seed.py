@@ -51,4 +51,5 @@ def demo_definition(queue_url: str, gateway_url: str) -> dict[str, Any]:
 def seed(gateway_url: str) -> Workflow:
     queue_url: str = client("sqs").create_queue(QueueName=DEMO_QUEUE)["QueueUrl"]
     definition = WorkflowDefinition.model_validate(demo_definition(queue_url, gateway_url))
-    return save_workflow(default_store().workflows, DEMO_WORKSPACE, DEMO_WORKFLOW, definition)
+    workflow, _ = save_workflow(default_store().workflows, DEMO_WORKSPACE, DEMO_WORKFLOW, definition)
+    return workflow

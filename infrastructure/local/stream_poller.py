@@ -1,4 +1,4 @@
-"""A local DynamoDB Streams event source mapping: what AWS Lambda does for update_progress.
+"""A local DynamoDB Streams event source mapping: what AWS Lambda does for process_stream.
 
 It polls every shard of a table's stream (DescribeStream / GetShardIterator / GetRecords), keeps
 the records the mapping's filter selects, batches them (batch size + batching window), invokes a
@@ -15,7 +15,7 @@ destination:
 moto's own event source mapping is not used: it calls the function synchronously inside
 `put_item`, ignores filters and batch size, and drops failures.
 
-Start it with `start_progress_poller(...)` (the local runtime does), or drive `poll_until_idle()`
+Start it with `start_stream_poller(...)` (the local runtime does), or drive `poll_until_idle()`
 synchronously in a test.
 """
 
@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from infrastructure import progress_mapping as mapping
+from infrastructure import stream_mapping as mapping
 from infrastructure.local.aws import ACCOUNT_ID
 from infrastructure.local.events import LambdaContext
-from infrastructure.routes import PROGRESS_FUNCTION
+from infrastructure.routes import STREAM_FUNCTION
 
 log = logging.getLogger("infrastructure.local.stream_poller")
 
@@ -58,9 +58,9 @@ class MappingSettings:
     shard_refresh_seconds: float = 5.0
 
 
-# What the CDK stack configures for update_progress (keep the two in step). AWS counts bisection
+# What the CDK stack configures for process_stream (keep the two in step). AWS counts bisection
 # retries against retry_attempts; 10 lets a 100-record batch narrow to the failing record (7 halvings).
-PROGRESS_MAPPING = MappingSettings(
+STREAM_MAPPING = MappingSettings(
     batch_size=mapping.BATCH_SIZE,
     max_batching_window_seconds=mapping.BATCHING_WINDOW_SECONDS,
     retry_attempts=mapping.RETRY_ATTEMPTS,
@@ -162,7 +162,7 @@ class StreamPoller:
         stream_arn: str,
         invoke: Invoke,
         *,
-        settings: MappingSettings = PROGRESS_MAPPING,
+        settings: MappingSettings = STREAM_MAPPING,
         record_filter: RecordFilter | None = None,
         on_failure: OnFailure | None = None,
         function_arn: str = "",
@@ -397,21 +397,21 @@ def _arrival(stream_record: dict[str, Any]) -> str | None:
     return datetime.fromtimestamp(float(created), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def start_progress_poller(
-    session: Any, table_name: str, dlq_url: str, *, settings: MappingSettings = PROGRESS_MAPPING
+def start_stream_poller(
+    session: Any, table_name: str, dlq_url: str, *, settings: MappingSettings = STREAM_MAPPING
 ) -> StreamPoller:
-    """The update_progress mapping of the local runtime: started in a thread, stop() it on exit."""
-    from update_progress.handler import lambda_handler
+    """The process_stream mapping of the local runtime: started in a thread, stop() it on exit."""
+    from process_stream.handler import lambda_handler
 
     stream_arn = session.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
     poller = StreamPoller(
         session.client("dynamodbstreams"),
         stream_arn,
-        handler_invoker(lambda_handler, PROGRESS_FUNCTION),
+        handler_invoker(lambda_handler, STREAM_FUNCTION),
         settings=settings,
         record_filter=new_image_filter(),
         on_failure=sqs_on_failure(session.client("sqs"), dlq_url),
-        function_arn=f"arn:aws:lambda:{session.region_name}:{ACCOUNT_ID}:function:{PROGRESS_FUNCTION}",
+        function_arn=f"arn:aws:lambda:{session.region_name}:{ACCOUNT_ID}:function:{STREAM_FUNCTION}",
         region=session.region_name or "us-east-1",
     )
     return poller.start()

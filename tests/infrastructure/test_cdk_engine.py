@@ -69,7 +69,12 @@ def test_run_action_reaches_only_the_table_and_no_message_target_by_default(synt
     statements = synthesized.role_statements(synthesized.stack.engine.run_action.function)
     table = {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.data.table), "Arn"]}
     dynamodb = _actions(statements, "dynamodb:")
-    assert set(dynamodb) == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+    assert set(dynamodb) == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+    }
     assert dynamodb["dynamodb:UpdateItem"] == table
     assert _actions(statements, "sqs:") == {}
     assert _actions(statements, "sns:") == {}
@@ -106,7 +111,11 @@ def test_ended_runs_reach_the_reconciler_with_retries_and_a_dead_letter_queue(
     synthesized: Synthesized,
 ) -> None:
     stack = synthesized.stack
-    (rule,) = synthesized.of_type("AWS::Events::Rule").values()
+    (rule,) = [
+        rule
+        for rule in synthesized.of_type("AWS::Events::Rule").values()
+        if "EventPattern" in rule["Properties"]
+    ]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.states"]
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]

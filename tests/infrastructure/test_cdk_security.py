@@ -116,7 +116,7 @@ def test_no_policy_grants_wildcard_actions(synthesized: Synthesized) -> None:
 
 def test_only_tracing_and_log_delivery_are_granted_on_any_resource(synthesized: Synthesized) -> None:
     machine_role = synthesized.logical_id(synthesized.stack.state_machine.role)
-    progress_role = synthesized.logical_id(synthesized.stack.progress.updater.role)
+    progress_role = synthesized.logical_id(synthesized.stack.stream_consumer.function.role)
     for logical_id, statement in _all_statements(synthesized):
         if "*" in _as_list(statement["Resource"]):
             roles = synthesized.resources[logical_id]["Properties"]["Roles"]

@@ -14,6 +14,7 @@ class Loopback:
         self.hits: list[str] = []
         self.statuses: list[int] = []  # answers to give, in order; then 200
         self.bodies: list[bytes] = []  # bodies to answer with, in order; then one naming the path
+        self.received: list[tuple[str, dict[str, str], bytes]] = []  # (path, headers, body) of each request
         self.hold = threading.Event()
         self.hold.set()
         self.entered = threading.Event()
@@ -30,6 +31,8 @@ def loopback_server() -> Iterator[Loopback]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.hits.append(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            state.received.append((self.path, dict(self.headers.items()), self.rfile.read(length)))
             state.entered.set()
             state.hold.wait(timeout=30)
             status = state.answer()

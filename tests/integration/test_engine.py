@@ -25,7 +25,7 @@ from reconcile_execution import handler as reconcile_execution
 from retry_execution import handler as retry_execution
 from retry_step import handler as retry_step
 from start_execution import handler as start_execution
-from tests.helpers import LambdaContext, api_event, call, concurrently
+from tests.helpers import LambdaContext, api_event, call, concurrently, put_workflow
 from tests.integration.loopback import Loopback, loopback_server
 
 BASE = "/api/workspaces/ws1/workflows/wf1"
@@ -53,8 +53,7 @@ def messages_in(queue_url: str) -> list[str]:
 
 
 def put(store: DynamoStore, actions: list[dict[str, Any]]) -> None:
-    definition = WorkflowDefinition.model_validate({"name": "test", "actions": actions})
-    store.workflows.put_workflow("ws1", "wf1", definition.name, None, list(definition.actions))
+    put_workflow(store, "ws1", "wf1", actions)
 
 
 def read(store: DynamoStore, execution_id: str) -> Execution | None:

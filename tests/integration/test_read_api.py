@@ -12,7 +12,7 @@ from get_execution import handler as get_execution
 from get_workflow import handler as get_workflow
 from list_executions import handler as list_executions
 from put_workflow import handler as put_workflow
-from tests.helpers import NoRunner, api_event, call
+from tests.helpers import LambdaContext, NoRunner, api_event, call
 from tests.integration.conftest import RequestCounter
 
 BASE = "/api/workspaces/ws1/workflows/wf1"
@@ -185,3 +185,97 @@ def test_given_a_finished_execution_then_only_a_completed_one_may_be_cached(
 
     assert body["execution"]["status"] == status
     assert headers["cache-control"] == cache_control
+
+
+# -- workspace-wide lists ---------------------------------------------------------------------
+
+
+def test_given_workflows_in_a_workspace_then_they_list_by_id_one_query_a_page_with_their_last_execution(
+    store: DynamoStore, dynamodb_requests: RequestCounter
+) -> None:
+    from list_workflows import handler as list_workflows
+    from process_stream import handler as process_stream
+
+    for workflow_id in ("wf_b", "wf_a", "wf_c"):
+        assert (
+            call(
+                put_workflow,
+                api_event("PUT", f"/api/workspaces/ws1/workflows/{workflow_id}", body=DEFINITION),
+            )[0]
+            == 200
+        )
+    workflow = store.workflows.get_workflow("ws1", "wf_b")
+    assert workflow is not None
+    older = start(store, workflow)
+    newer = start(store, workflow)
+    records = _stream_records()
+    process_stream.lambda_handler({"Records": records[::-1]}, LambdaContext())  # in any order
+    dynamodb_requests.reset()
+
+    status, _, first = call(
+        list_workflows, api_event("GET", "/api/workspaces/ws1/workflows", query={"limit": "2"})
+    )
+    _, _, second = call(
+        list_workflows,
+        api_event("GET", "/api/workspaces/ws1/workflows", query={"cursor": first["nextCursor"]}),
+    )
+
+    assert status == 200 and dynamodb_requests.calls == ["Query", "Query"]
+    assert [w["id"] for w in first["workflows"] + second["workflows"]] == ["wf_a", "wf_b", "wf_c"]
+    assert second["nextCursor"] is None
+    by_id = {w["id"]: w for w in first["workflows"] + second["workflows"]}
+    assert by_id["wf_b"]["lastExecution"]["id"] == max(older, newer)  # ids sort by creation time
+    assert by_id["wf_b"]["lastExecution"]["status"] == "pending" and by_id["wf_a"]["lastExecution"] is None
+    assert set(by_id["wf_b"]) == {"id", "name", "version", "updatedAt", "lastExecution"}
+
+
+def test_given_executions_of_several_workflows_then_the_workspace_lists_them_newest_first_by_status_too(
+    store: DynamoStore, dynamodb_requests: RequestCounter
+) -> None:
+    from list_workspace_executions import handler as list_workspace_executions
+
+    started: list[str] = []
+    for workflow_id in ("wf_x", "wf_y"):
+        assert (
+            call(
+                put_workflow,
+                api_event("PUT", f"/api/workspaces/ws1/workflows/{workflow_id}", body=DEFINITION),
+            )[0]
+            == 200
+        )
+        workflow = store.workflows.get_workflow("ws1", workflow_id)
+        assert workflow is not None
+        started.extend(start(store, workflow) for _ in range(2))
+    ended = store.executions.get_header("ws1", started[0])
+    assert ended is not None
+    assert store.executions.end_execution(
+        transitions.end_execution(ended, ExecutionStatus.CANCELLED, clock.now())
+    )
+    dynamodb_requests.reset()
+
+    _, _, everything = call(list_workspace_executions, api_event("GET", "/api/workspaces/ws1/executions"))
+    _, _, cancelled = call(
+        list_workspace_executions,
+        api_event("GET", "/api/workspaces/ws1/executions", query={"status": "cancelled"}),
+    )
+    other = call(
+        list_workspace_executions, api_event("GET", "/api/workspaces/ws2/executions", workspaces=("ws2",))
+    )
+
+    assert dynamodb_requests.calls == ["Query", "Query", "Query"]
+    assert [e["id"] for e in everything["executions"]] == started[::-1]
+    assert {e["workflowId"] for e in everything["executions"]} == {"wf_x", "wf_y"}
+    assert [e["id"] for e in cancelled["executions"]] == [started[0]]
+    assert other[2]["executions"] == []
+
+
+def _stream_records() -> list[dict[str, object]]:
+    import boto3
+
+    from infrastructure.local.stream_poller import new_image_filter, read_stream
+    from tests.integration.conftest import TABLE
+
+    arn = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    return [
+        record for record in read_stream(boto3.client("dynamodbstreams"), arn) if new_image_filter()(record)
+    ]

@@ -14,10 +14,9 @@ from execution_monitor.domain.status import ExecutionStatus, StepStatus
 from execution_monitor.engine import lifecycle
 from execution_monitor.engine.contract import Outcome, RunRef
 from execution_monitor.engine.steps import StepRunner
-from execution_monitor.models import WorkflowDefinition
 from execution_monitor.store.dynamodb import DynamoStore
 from execution_monitor.store.interface import StoreContention
-from tests.helpers import NoRunner
+from tests.helpers import NoRunner, put_workflow
 from tests.integration.conftest import TABLE
 
 WRITES = ("transact_write_items", "update_item", "put_item")
@@ -46,16 +45,11 @@ class LostAnswers:
 
 def started(store: DynamoStore) -> RunRef:
     queue = boto3.client("sqs").create_queue(QueueName="q")["QueueUrl"]
-    definition = WorkflowDefinition.model_validate(
-        {
-            "name": "w",
-            "actions": [
-                {"id": "pause", "type": "delay", "params": {"seconds": 1}},
-                {"id": "notify", "type": "send_message", "params": {"queueUrl": queue, "message": "m"}},
-            ],
-        }
-    )
-    workflow = store.workflows.put_workflow("ws1", "wf1", definition.name, None, list(definition.actions))
+    actions = [
+        {"id": "pause", "type": "delay", "params": {"seconds": 1}},
+        {"id": "notify", "type": "send_message", "params": {"queueUrl": queue, "message": "m"}},
+    ]
+    workflow = put_workflow(store, "ws1", "wf1", actions)
     (execution, _), _ = lifecycle.start_execution(
         store.executions, store.statistics, NoRunner(), workflow, {}
     )

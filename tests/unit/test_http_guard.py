@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from execution_monitor.actions.failure import ActionFailed
-from execution_monitor.actions.http_request import resolve_safe_address
+from execution_monitor.network import resolve_safe_address
 from execution_monitor.settings import reset_settings
 
 

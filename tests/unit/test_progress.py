@@ -255,7 +255,7 @@ def test_given_statistics_when_stored_and_read_back_then_they_are_equal() -> Non
 def test_given_a_step_with_history_when_stored_and_read_back_then_it_is_the_same_state() -> None:
     run = Driven([http("a"), delay("b", 1)])
     run.begin(0, 0)
-    run.apply(transitions.retry_later(run.execution, run.steps[0], "HTTP 500", at(100)))
+    run.apply(transitions.retry_later(run.execution, run.steps[0], "HTTP 500", 1, at(100)))
     run.begin(0, 1100)
     run.complete(0, 1200)
     step: StepState = run.steps[0]

@@ -101,17 +101,17 @@ def test_given_an_unknown_item_identifier_when_returned_then_the_whole_batch_cou
     assert calls == [3, 3]
 
 
-def test_given_the_sample_stream_event_when_filtered_then_only_the_completed_step_reaches_the_function() -> (
+def test_given_the_sample_stream_event_when_filtered_then_steps_and_headers_pass_and_statistics_do_not() -> (
     None
 ):
     event = json.loads((EVENTS / "dynamodb-stream-step-completed.json").read_text())
 
     selected = [record for record in event["Records"] if new_image_filter()(record)]
 
-    assert [record["dynamodb"]["Keys"]["sk"]["S"] for record in selected] == ["STEP#0001"]
+    assert [record["dynamodb"]["Keys"]["sk"]["S"] for record in selected] == ["EXEC", "STEP#0001", "EXEC"]
     image = {
         name: TypeDeserializer().deserialize(value)
-        for name, value in selected[0]["dynamodb"]["NewImage"].items()
+        for name, value in selected[1]["dynamodb"]["NewImage"].items()
     }
     step = completed_step_from_image(image)
     assert step is not None and (step.action_id, step.attempt, step.wall_ms) == ("fetch", 1, 1900)

@@ -30,7 +30,7 @@ def test_given_an_attempt_that_will_be_retried_then_the_step_stays_running_with_
     run = Driven([http("a")])
     run.begin(0, 0)
 
-    run.apply(transitions.retry_later(run.execution, run.steps[0], "HTTP 500", at(200)))
+    run.apply(transitions.retry_later(run.execution, run.steps[0], "HTTP 500", 1, at(200)))
 
     step = run.steps[0]
     assert step.status is StepStatus.RUNNING and step.error == "HTTP 500"

@@ -21,16 +21,14 @@ def get_execution(store: ExecutionReader, workspace_id: str, workflow_id: str, e
 def list_executions(
     store: ExecutionReader,
     workspace_id: str,
-    workflow_id: str,
+    workflow_id: str | None,
     *,
     limit: int,
     status: str | None,
     cursor: str | None,
 ) -> ExecutionPage:
-    return store.list_executions(
-        workspace_id,
-        workflow_id,
-        limit=limit,
-        status=ExecutionStatus(status) if status else None,
-        cursor=cursor,
-    )
+    """A workflow's executions, or (no workflow) every workflow's in the workspace; newest first."""
+    wanted = ExecutionStatus(status) if status else None
+    if workflow_id is None:
+        return store.list_workspace_executions(workspace_id, limit=limit, status=wanted, cursor=cursor)
+    return store.list_executions(workspace_id, workflow_id, limit=limit, status=wanted, cursor=cursor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -30,12 +31,41 @@ def _history_events(action: ActionDefinition) -> int:
     return EVENTS_PER_ACTION + EVENTS_PER_EXTRA_ATTEMPT * (action.max_attempts - 1)
 
 
+MAX_WEBHOOKS = 10
+EventName = Literal[
+    "execution.completed", "execution.failed", "execution.cancelled", "step.failed", "execution.stalled"
+]
+ALL_EVENTS: list[EventName] = [
+    "execution.completed",
+    "execution.failed",
+    "execution.cancelled",
+    "step.failed",
+    "execution.stalled",
+]
+
+
+class WebhookDefinition(ApiModel):
+    """An endpoint that receives the workflow's events, signed per Standard Webhooks."""
+
+    url: str = Field(max_length=2048)
+    events: list[EventName] = Field(default_factory=lambda: list(ALL_EVENTS), min_length=1, max_length=5)
+
+    @field_validator("url")
+    @classmethod
+    def absolute_http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("url must be an absolute http(s) URL")
+        return url
+
+
 class WorkflowDefinition(ApiModel):
     """The body of PUT workflow."""
 
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     actions: list[ActionDefinition] = Field(min_length=1, max_length=MAX_ACTIONS)
+    webhooks: list[WebhookDefinition] = Field(default_factory=list, max_length=MAX_WEBHOOKS)
 
     @field_validator("actions")
     @classmethod
@@ -54,14 +84,21 @@ class WorkflowDefinition(ApiModel):
         return actions
 
 
+class Webhook(ApiModel):
+    url: str
+    events: list[EventName]
+
+
 class Workflow(ApiModel):
-    """A stored definition as the API shows it (actions exactly as they were given, without nulls)."""
+    """A stored definition as the API shows it (actions exactly as they were given, without nulls).
+    Its webhook secret is never shown: only the PUT that creates or rotates it answers it."""
 
     id: str
     workspace_id: str
     name: str
     description: str | None = None
     actions: list[dict[str, Any]]
+    webhooks: list[Webhook] = Field(default_factory=list)
     version: int
     created_at: str
     updated_at: str
@@ -109,6 +146,14 @@ class ExecutionRun(ApiModel):
     started_at: str
 
 
+class Stall(ApiModel):
+    """The running step has run well past what its history predicts (docs/stalls.md)."""
+
+    action_id: str
+    running_for: int
+    expected_duration: int
+
+
 class Execution(ApiModel):
     id: str
     workspace_id: str
@@ -128,11 +173,20 @@ class Execution(ApiModel):
     can_retry: bool
     progress: Progress
     runs: list[ExecutionRun] = Field(default_factory=list)
+    stalled: Stall | None = None
     action_results: list[ActionResult] | None = None
 
 
 class WorkflowEnvelope(ApiModel):
     workflow: Workflow
+
+
+class PutWorkflowResponse(ApiModel):
+    workflow: Workflow
+    webhook_secret: str | None = Field(
+        default=None,
+        description="whsec_…: present only when this PUT created or rotated the workflow's webhook secret",
+    )
 
 
 class ExecutionEnvelope(ApiModel):
@@ -141,6 +195,25 @@ class ExecutionEnvelope(ApiModel):
 
 class ExecutionPage(ApiModel):
     executions: list[Execution]
+    next_cursor: str | None = None
+
+
+class LastExecution(ApiModel):
+    id: str
+    status: ExecutionStatus
+    started_at: str
+
+
+class WorkflowSummary(ApiModel):
+    id: str
+    name: str
+    version: int
+    updated_at: str
+    last_execution: LastExecution | None = None
+
+
+class WorkflowPage(ApiModel):
+    workflows: list[WorkflowSummary]
     next_cursor: str | None = None
 
 
@@ -160,3 +233,63 @@ class ErrorDetail(BaseModel):
 
 class ErrorEnvelope(BaseModel):
     error: ErrorDetail
+
+
+class DeliveryAttemptModel(ApiModel):
+    at: str
+    status_code: int | None = None
+    error: str | None = None
+    next_attempt_at: str | None = None
+    response_preview: str | None = None
+
+
+class DeliveryModel(ApiModel):
+    url: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: list[DeliveryAttemptModel]
+
+
+class EventModel(ApiModel):
+    id: str
+    type: EventName
+    occurred_at: str
+    action_id: str | None = None
+    published: bool
+    deliveries: list[DeliveryModel]
+    data: dict[str, Any]
+
+
+class EventList(ApiModel):
+    events: list[EventModel]
+
+
+class PlannedStep(ApiModel):
+    action_id: str
+    name: str | None = None
+    action_type: str
+    status: StepStatus
+    attempts: int = Field(description="Attempts it has had so far")
+
+
+class KeptStep(ApiModel):
+    action_id: str
+    name: str | None = None
+    completed_at: str | None = None
+    duration: int | None = None
+
+
+class RetryPlan(ApiModel):
+    kind: Literal["execution", "step"] = Field(
+        description="execution: a new execution runs every step again; step: this one resumes from the step"
+    )
+    action_id: str | None = None
+    definition_version: int
+    rerun: list[PlannedStep]
+    kept: list[KeptStep]
+    estimated_duration: int | None = Field(
+        description="Milliseconds, from the workflow's step statistics; null when a step has none"
+    )
+
+
+class RetryPlanEnvelope(ApiModel):
+    plan: RetryPlan

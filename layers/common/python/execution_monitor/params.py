@@ -20,3 +20,12 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="idempotency-key", max_length=128, pattern=r"^[\x21-\x7e]+$", description="Repeat-safe key"),
 ]
+RotateWebhookSecret = Annotated[
+    bool, Query(description="Replace the workflow's webhook secret; the new one is answered once")
+]
+PlannedActionId = Annotated[
+    str | None,
+    Query(
+        pattern=IDENTIFIER_PATTERN, description="The step retry-step would resume from; none: the whole retry"
+    ),
+]

@@ -9,6 +9,7 @@ API_PREFIX = "/api"
 OPENAPI = f"{API_PREFIX}/openapi.json"
 WORKSPACE = f"{API_PREFIX}/workspaces/{{workspaceId}}"
 WORKFLOWS = f"{WORKSPACE}/workflows"
+WORKSPACE_EXECUTIONS = f"{WORKSPACE}/executions"
 WORKFLOW = f"{WORKFLOWS}/{{workflowId}}"
 EXECUTIONS = f"{WORKFLOW}/executions"
 EXECUTION = f"{EXECUTIONS}/{{executionId}}"
@@ -16,6 +17,8 @@ STREAM = f"{EXECUTION}/stream"
 CANCEL = f"{EXECUTION}/cancel"
 RETRY = f"{EXECUTION}/retry"
 RETRY_STEP = f"{EXECUTION}/retry-step"
+RETRY_PLAN = f"{EXECUTION}/retry-plan"
+EVENTS = f"{EXECUTION}/events"
 
 
 def resolver_path(path: str) -> str:

@@ -63,3 +63,17 @@ class ActionSettings(Settings):
 
     http_action_allowed_networks: str = Field(default="", alias="HTTP_ACTION_ALLOWED_NETWORKS")
     http_action_denied_endpoints: str = Field(default="", alias="HTTP_ACTION_DENIED_ENDPOINTS")
+
+
+class EventSettings(Settings):
+    """Where events go: the EventBridge bus, and the queue of webhook deliveries."""
+
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    webhook_queue_url: str = Field(alias="WEBHOOK_QUEUE_URL", min_length=1)
+
+
+class WebhookSettings(Settings):
+    """The delivery queue (to delay a retry on it) and its dead-letter queue (for given-up ones)."""
+
+    webhook_queue_url: str = Field(alias="WEBHOOK_QUEUE_URL", min_length=1)
+    webhook_dlq_url: str = Field(alias="WEBHOOK_DLQ_URL", min_length=1)

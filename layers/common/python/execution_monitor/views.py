@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+from execution_monitor.domain.events import RecordedEvent
 from execution_monitor.domain.execution import (
     ExecutionState,
     Progress,
@@ -14,14 +16,24 @@ from execution_monitor.domain.execution import (
 from execution_monitor.domain.workflow import Workflow
 from execution_monitor.models import (
     ActionResult,
+    DeliveryAttemptModel,
+    DeliveryModel,
+    EventList,
+    EventModel,
     Execution,
     ExecutionPage,
     ExecutionRun,
+    LastExecution,
+    Stall,
     StepAttempt,
+    WorkflowPage,
+    WorkflowSummary,
 )
 from execution_monitor.models import Progress as ProgressModel
+from execution_monitor.models import Webhook as WebhookModel
 from execution_monitor.models import Workflow as WorkflowModel
 from execution_monitor.store.interface import ExecutionPage as StoredPage
+from execution_monitor.store.interface import WorkflowPage as StoredWorkflowPage
 
 
 def workflow_view(workflow: Workflow) -> WorkflowModel:
@@ -31,6 +43,7 @@ def workflow_view(workflow: Workflow) -> WorkflowModel:
         name=workflow.name,
         description=workflow.description,
         actions=[action.to_json_dict() for action in workflow.actions],
+        webhooks=[WebhookModel(url=hook.url, events=sorted(hook.events)) for hook in workflow.webhooks],
         version=workflow.version,
         created_at=workflow.created_at,
         updated_at=workflow.updated_at,
@@ -104,6 +117,13 @@ def execution_view(
             ExecutionRun(run_id=run.run_id, start_index=run.start_index, started_at=run.started_at)
             for run in execution.runs
         ],
+        stalled=None
+        if execution.stalled is None
+        else Stall(
+            action_id=execution.stalled.action_id,
+            running_for=execution.stalled.running_for_ms,
+            expected_duration=execution.stalled.expected_duration_ms,
+        ),
         action_results=None if steps is None else [step_view(step, execution) for step in steps],
     )
 
@@ -111,4 +131,59 @@ def execution_view(
 def page_view(page: StoredPage) -> ExecutionPage:
     return ExecutionPage(
         executions=[execution_view(execution) for execution in page.executions], next_cursor=page.next_cursor
+    )
+
+
+def workflow_page_view(page: StoredWorkflowPage) -> WorkflowPage:
+    return WorkflowPage(
+        workflows=[
+            WorkflowSummary(
+                id=summary.id,
+                name=summary.name,
+                version=summary.version,
+                updated_at=summary.updated_at,
+                last_execution=None
+                if summary.last_execution is None
+                else LastExecution(
+                    id=summary.last_execution.id,
+                    status=summary.last_execution.status.value,
+                    started_at=summary.last_execution.started_at,
+                ),
+            )
+            for summary in page.workflows
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+def events_view(recorded: list[RecordedEvent]) -> EventList:
+    return EventList(
+        events=[
+            EventModel(
+                id=event.ref.id,
+                type=event.ref.kind.value,
+                occurred_at=event.ref.occurred_at,
+                action_id=event.ref.action_id,
+                published=event.published,
+                deliveries=[
+                    DeliveryModel(
+                        url=delivery.url,
+                        state=delivery.state,
+                        attempts=[
+                            DeliveryAttemptModel(
+                                at=attempt.at,
+                                status_code=attempt.status_code,
+                                error=attempt.error,
+                                next_attempt_at=attempt.next_attempt_at,
+                                response_preview=attempt.response_preview,
+                            )
+                            for attempt in delivery.attempts
+                        ],
+                    )
+                    for delivery in event.deliveries
+                ],
+                data=json.loads(event.payload)["data"],
+            )
+            for event in recorded
+        ]
     )

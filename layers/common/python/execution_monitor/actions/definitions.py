@@ -21,6 +21,7 @@ from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
 
 MAX_BACKOFF_SECONDS = 3600
 MAX_DELAY_SECONDS = 86400
+DEFAULT_TIMEOUT_SECONDS = 60  # an action's own time limit when its definition sets none
 # `{{input.a.b}}` / `{{steps.<actionId>.output.a.b}}` (resolved by engine.templates).
 REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 
@@ -50,6 +51,11 @@ class ActionBase(ApiModel):
     @property
     def max_attempts(self) -> int:
         return self.retry.max_attempts if self.retry else 1
+
+    @property
+    def time_limit_seconds(self) -> int:
+        """How long one attempt may take before the engine gives up on it."""
+        return self.timeout_seconds or DEFAULT_TIMEOUT_SECONDS
 
     def referenced_steps(self) -> set[str]:
         """Action ids whose outputs this action's params reference (`{{steps.<id>.output…}}`)."""

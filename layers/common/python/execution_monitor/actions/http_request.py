@@ -8,84 +8,22 @@ only when it is JSON that nests at most jsonvalues.MAX_DEPTH levels (else it sta
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import socket
 import ssl
 import time
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from execution_monitor import jsonvalues
 from execution_monitor.actions.definitions import HttpRequestParams
 from execution_monitor.actions.failure import ActionFailed
-from execution_monitor.settings import ActionSettings
+from execution_monitor.network import resolve_safe_address
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 16 * 1024  # response headers kept in the output, in all
 READ_CHUNK_BYTES = 16 * 1024
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-# IPv6 forms that carry an IPv4 address in their last 32 bits and reach it: IPv4-compatible
-# (::a.b.c.d, deprecated but still routed by some stacks) and the NAT64 well-known prefix.
-_LAST_32_BITS_IS_IPV4 = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b::/96"))
-
-
-@lru_cache(maxsize=8)
-def _allowed_networks(spec: str) -> tuple[IpNetwork, ...]:
-    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in spec.split(",") if cidr.strip())
-
-
-@lru_cache(maxsize=8)
-def _denied_endpoints(spec: str) -> frozenset[tuple[IpAddress, int]]:
-    endpoints = []
-    for entry in filter(None, (part.strip() for part in spec.split(","))):
-        host, _, port = entry.rpartition(":")
-        endpoints.append((ipaddress.ip_address(host.strip("[]")), int(port)))
-    return frozenset(endpoints)
-
-
-def _embedded_ipv4(address: IpAddress) -> IpAddress:
-    """The IPv4 address an IPv6 one carries (mapped, compatible, NAT64, 6to4, Teredo): where it goes."""
-    if not isinstance(address, ipaddress.IPv6Address):
-        return address
-    if address.ipv4_mapped:
-        return address.ipv4_mapped
-    if any(address in network for network in _LAST_32_BITS_IS_IPV4):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    if address.sixtofour:
-        return address.sixtofour
-    if address.teredo:
-        return address.teredo[1]
-    return address
-
-
-def _is_public(address: IpAddress) -> bool:
-    # is_global excludes private, loopback, link-local (metadata), shared (100.64/10), reserved...;
-    # the deprecated site-local fec0::/10 is not in Python's list, so it is refused explicitly.
-    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return False
-    return address.is_global and not address.is_multicast
-
-
-def resolve_safe_address(host: str, port: int) -> str:
-    """The first resolved address of `host` that policy allows; every address must be allowed."""
-    settings = ActionSettings.load()
-    allowed = _allowed_networks(settings.http_action_allowed_networks)
-    denied = _denied_endpoints(settings.http_action_denied_endpoints)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise ActionFailed(f"cannot resolve host {host}: {error.strerror}") from error
-    resolved = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    for address in resolved:
-        target = _embedded_ipv4(address)
-        if (target, port) in denied or (
-            not _is_public(target) and not any(target in network for network in allowed)
-        ):
-            raise ActionFailed(f"refused to call {host}: {address} is not a public address")
-    return str(resolved[0])
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -155,43 +93,60 @@ def _capped_headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return kept
 
 
-def perform(params: HttpRequestParams, timeout_seconds: float) -> dict[str, Any]:
-    HttpRequestParams.absolute_http_url(params.url)
-    parts = urlsplit(params.url)
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes  # at most MAX_BODY_BYTES
+    truncated: bool
+
+    def header(self, name: str) -> str:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), "")
+
+
+def exchange(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> Answer:
+    """One HTTP exchange with an address the SSRF guard allowed (pinned, so DNS cannot change it
+    in between), within an overall deadline; the body read up to the cap."""
+    parts = urlsplit(url)
     host = parts.hostname or ""
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
     address = resolve_safe_address(host, port)
-    timeout = min(params.timeout_seconds, timeout_seconds)
     connection_class = _PinnedHTTPSConnection if secure else _PinnedHTTPConnection
     connection = connection_class(host, port, address, timeout)
-    headers = dict(params.headers or {})
-    body = _encode_body(params.body, headers)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
     try:
-        connection.request(params.method, path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        raw = _read_capped(response, deadline=time.monotonic() + timeout, describe=f"{params.method} {host}")
+        raw = _read_capped(response, deadline=time.monotonic() + timeout, describe=f"{method} {host}")
     except TimeoutError as error:
-        raise ActionFailed(f"{params.method} {host} timed out after {timeout:g}s") from error
+        raise ActionFailed(f"{method} {host} timed out after {timeout:g}s") from error
     except OSError as error:
-        raise ActionFailed(f"{params.method} {host} failed: {error}") from error
+        raise ActionFailed(f"{method} {host} failed: {error}") from error
     finally:
         connection.close()
-    truncated = len(raw) > MAX_BODY_BYTES
-    raw = raw[:MAX_BODY_BYTES]
-    content_type = response.getheader("Content-Type", "") or ""
+    return Answer(response.status, response.getheaders(), raw[:MAX_BODY_BYTES], len(raw) > MAX_BODY_BYTES)
+
+
+def perform(params: HttpRequestParams, timeout_seconds: float) -> dict[str, Any]:
+    HttpRequestParams.absolute_http_url(params.url)
+    headers = dict(params.headers or {})
+    body = _encode_body(params.body, headers)
+    answer = exchange(params.method, params.url, headers, body, min(params.timeout_seconds, timeout_seconds))
     output: dict[str, Any] = {
-        "status": response.status,
-        "headers": _capped_headers(response.getheaders()),
-        "body": raw.decode("utf-8", errors="replace") if truncated else _decode_body(raw, content_type),
+        "status": answer.status,
+        "headers": _capped_headers(answer.headers),
+        "body": answer.body.decode("utf-8", errors="replace")
+        if answer.truncated
+        else _decode_body(answer.body, answer.header("Content-Type")),
     }
-    if truncated:
+    if answer.truncated:
         output["truncated"] = True
     expected = params.expected_status
-    if (expected and response.status not in expected) or (not expected and not 200 <= response.status < 300):
+    if (expected and answer.status not in expected) or (not expected and not 200 <= answer.status < 300):
         wanted = ", ".join(map(str, expected)) if expected else "2xx"
-        raise ActionFailed(f"{params.method} {host} answered HTTP {response.status} (expected {wanted})")
+        host = urlsplit(params.url).hostname
+        raise ActionFailed(f"{params.method} {host} answered HTTP {answer.status} (expected {wanted})")
     return output

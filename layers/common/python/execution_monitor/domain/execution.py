@@ -102,6 +102,12 @@ class ExecutionState:
     idempotency_key: str | None = None
     running_step: int | None = None  # index of the step running now, if any
     stalled: Stall | None = None
+    check_at: str | None = None  # when the sweep should look at it (domain/stalls.py); None: never
+
+    @property
+    def due_index(self) -> int:
+        """The step running or next to run: steps complete in order, from the first."""
+        return self.running_step if self.running_step is not None else self.progress.completed_steps
 
     @property
     def current_run(self) -> Run:

@@ -14,12 +14,13 @@ from typing import Any
 
 from execution_monitor import clock
 from execution_monitor.actions.definitions import ActionDefinition
-from execution_monitor.domain import progress
+from execution_monitor.domain import progress, stalls
 from execution_monitor.domain.execution import (
     Attempt,
     ExecutionState,
     Progress,
     Run,
+    Stall,
     StepState,
 )
 from execution_monitor.domain.status import ExecutionStatus, StepStatus
@@ -51,6 +52,7 @@ def _ended(
         error=error if error is not None else execution.error,
         running_step=None,
         stalled=None,
+        check_at=None,
         progress=progress.with_eta(progress_now, None, clock.parse_iso(now)),
     )
 
@@ -69,7 +71,13 @@ def begin_step(execution: ExecutionState, step: StepState, run_id: str, now: dat
         output=None,
         error=None,
     )
-    running = replace(execution, status=ExecutionStatus.RUNNING, running_step=step.index, stalled=None)
+    running = replace(
+        execution,
+        status=ExecutionStatus.RUNNING,
+        running_step=step.index,
+        stalled=None,
+        check_at=stalls.check_at(now, stalls.stall_after_ms(began)),
+    )
     after = _touched(running, stamp, progress=progress.estimate(running, began, now))
     return Transition(execution, after, step, began)
 
@@ -91,6 +99,7 @@ def complete_step(execution: ExecutionState, step: StepState, output: object, no
         execution,
         running_step=None,
         stalled=None,
+        check_at=stalls.check_at(now, stalls.START_GRACE_MS),
         schedule=progress.after_completion(execution.schedule, step, wall, stamp),
         progress=Progress.of_counts(counts.completed_steps + 1, counts.failed_steps, counts.total_steps),
     )
@@ -110,11 +119,15 @@ def failed_attempt(step: StepState, error: str, now: str) -> Attempt:
     )
 
 
-def retry_later(execution: ExecutionState, step: StepState, error: str, now: datetime) -> Transition:
-    """An attempt failed and the action's retry policy tries again: the step stays running."""
+def retry_later(
+    execution: ExecutionState, step: StepState, error: str, wait_seconds: int, now: datetime
+) -> Transition:
+    """An attempt failed and the action's retry policy tries again after `wait_seconds`: the step
+    stays running (the wait is part of its wall time)."""
     stamp = clock.iso(now)
     waiting = replace(step, error=error, history=(*step.history, failed_attempt(step, error, stamp)))
-    after = _touched(execution, stamp, progress=progress.estimate(execution, step, now))
+    check = stalls.check_at(now, wait_seconds * 1000 + stalls.stall_after_ms(step))
+    after = _touched(execution, stamp, check_at=check, progress=progress.estimate(execution, step, now))
     return Transition(execution, after, step, waiting)
 
 
@@ -206,12 +219,26 @@ def restart_from_step(execution: ExecutionState, step: StepState, run: Run, now:
         completed_at=None,
         duration_ms=None,
         running_step=None,
+        check_at=stalls.check_at(now, stalls.START_GRACE_MS),
         schedule=replace(execution.schedule, due_since=stamp),
         # Only the retried step could read as failed (the run stopped there): none does now.
         progress=Progress.of_counts(counts.completed_steps, 0, counts.total_steps),
     )
     after = _touched(restarted, stamp, progress=progress.estimate(restarted, reset, now))
     return Transition(execution, after, step, reset)
+
+
+def mark_stalled(execution: ExecutionState, step: StepState, now: datetime) -> Transition:
+    """The sweep found the due step overdue: flag it until the step moves (its transitions clear it)."""
+    anchor = step.started_at if execution.running_step == step.index else execution.schedule.due_since
+    running_for = progress.elapsed_ms(anchor, now)
+    stall = Stall(step.action_id, running_for, stalls.expected_duration_ms(step))
+    return Transition(execution, _touched(execution, clock.iso(now), stalled=stall, check_at=None))
+
+
+def look_again(execution: ExecutionState, after_ms: int, now: datetime) -> Transition:
+    """Nothing to flag yet: the sweep looks again later (not a visible change: no version bump)."""
+    return Transition(execution, replace(execution, check_at=stalls.check_at(now, after_ms)))
 
 
 def link_retry(execution: ExecutionState, new_execution_id: str, now: datetime) -> Transition:
@@ -271,6 +298,7 @@ def create(
         input=execution_input,
         retry_of=retry_of,
         idempotency_key=idempotency_key,
+        check_at=stalls.check_at(clock.parse_iso(run.started_at), stalls.START_GRACE_MS),
     )
     first = steps[0] if steps else None
     estimated = progress.estimate(execution, first, clock.parse_iso(run.started_at))

@@ -18,6 +18,10 @@ class Runner(Protocol):
 
     def stop(self, run_arn: str, cause: str) -> None: ...
 
+    def run_status(self, run_id: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None when the run does not exist."""
+        ...
+
 
 class StepFunctionsRunner:
     def __init__(self, client: Any, state_machine_arn: str) -> None:
@@ -41,6 +45,13 @@ class StepFunctionsRunner:
             self.client.stop_execution(executionArn=run_arn, error="Cancelled", cause=cause)
         except self.client.exceptions.ExecutionDoesNotExist:
             logger.info("run to stop does not exist", extra={"run_arn": run_arn})
+
+    def run_status(self, run_id: str) -> str | None:
+        try:
+            described = self.client.describe_execution(executionArn=self.run_arn(run_id))
+        except self.client.exceptions.ExecutionDoesNotExist:
+            return None
+        return str(described["status"])
 
 
 def default_runner() -> StepFunctionsRunner:

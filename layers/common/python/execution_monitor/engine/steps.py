@@ -24,7 +24,6 @@ from execution_monitor.engine.templates import resolve
 from execution_monitor.observability import logger
 from execution_monitor.store.interface import ExecutionStore, StepContext, StoreContention
 
-DEFAULT_ACTION_TIMEOUT_SECONDS = 60
 DEADLINE_MARGIN_SECONDS = 5
 # Reads and re-decisions when a write loses to a concurrent writer (then Step Functions retries
 # the task on StoreContention, with backoff).
@@ -123,10 +122,7 @@ class StepRunner:
             return started
         attempt = context.step.attempt + 1
         action = context.step.action
-        timeout = min(
-            action.timeout_seconds or DEFAULT_ACTION_TIMEOUT_SECONDS,
-            max(1, remaining_ms / 1000 - DEADLINE_MARGIN_SECONDS),
-        )
+        timeout = min(action.time_limit_seconds, max(1, remaining_ms / 1000 - DEADLINE_MARGIN_SECONDS))
         references = {
             "input": context.execution.input,
             "steps": {
@@ -175,7 +171,8 @@ class StepRunner:
             again = TaskOutput(outcome=Outcome.RETRY, wait_seconds=retry.wait_before(attempt + 1))
             if any(past.attempt == attempt for past in step.history):
                 return again  # recorded by an earlier invocation of this task
-            return transitions.retry_later(execution, step, error, self.now()), again
+            wait = retry.wait_before(attempt + 1)
+            return transitions.retry_later(execution, step, error, wait, self.now()), again
 
         return self._record(index, decide)
 

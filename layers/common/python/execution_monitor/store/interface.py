@@ -8,11 +8,18 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from execution_monitor.actions.definitions import ActionDefinition
+from execution_monitor.domain.events import DeliveryAttempt, EventRef, RecordedEvent
 from execution_monitor.domain.execution import ExecutionState, StepState
 from execution_monitor.domain.statistics import StepStats
 from execution_monitor.domain.status import ExecutionStatus
 from execution_monitor.domain.transitions import Transition
-from execution_monitor.domain.workflow import IdempotencyClaim, Workflow
+from execution_monitor.domain.workflow import (
+    IdempotencyClaim,
+    LastExecution,
+    Webhook,
+    Workflow,
+    WorkflowSummary,
+)
 
 
 class StoreContention(Exception):
@@ -43,6 +50,12 @@ class StepContext:
     dependencies: dict[str, StepState]  # by action id
 
 
+@dataclass(frozen=True, slots=True)
+class WorkflowPage:
+    workflows: list[WorkflowSummary]
+    next_cursor: str | None
+
+
 Loaded = tuple[ExecutionState, list[StepState]]
 
 
@@ -54,9 +67,20 @@ class WorkflowStore(Protocol):
         name: str,
         description: str | None,
         actions: list[ActionDefinition],
-    ) -> Workflow: ...
+        webhooks: list[Webhook],
+        *,
+        rotate_secret: bool = False,
+    ) -> tuple[Workflow, str | None]:
+        """The stored workflow, and its webhook secret when this call created or rotated it."""
+        ...
+
+    def get_webhook_secret(self, workspace_id: str, workflow_id: str) -> str | None: ...
 
     def get_workflow(self, workspace_id: str, workflow_id: str) -> Workflow | None: ...
+
+    def list_workflows(self, workspace_id: str, *, limit: int, cursor: str | None) -> WorkflowPage: ...
+
+    def record_last_execution(self, workspace_id: str, workflow_id: str, last: LastExecution) -> bool: ...
 
 
 class ExecutionReader(Protocol):
@@ -73,6 +97,12 @@ class ExecutionReader(Protocol):
         status: ExecutionStatus | None,
         cursor: str | None,
     ) -> ExecutionPage: ...
+
+    def list_workspace_executions(
+        self, workspace_id: str, *, limit: int, status: ExecutionStatus | None, cursor: str | None
+    ) -> ExecutionPage:
+        """Every workflow's executions in the workspace, newest first."""
+        ...
 
 
 class LiveReader(Protocol):
@@ -113,6 +143,16 @@ class ExecutionStore(ExecutionReader, Protocol):
 
     def link_retry(self, transition: Transition) -> bool: ...
 
+    def mark_stalled(self, transition: Transition) -> bool: ...
+
+    def postpone_check(self, transition: Transition) -> bool:
+        """When the sweep should look next (not a visible change)."""
+        ...
+
+    def due_for_check(self, now: str) -> list[tuple[str, str]]:
+        """(workspace, execution) of every execution the sweep should look at by `now`."""
+        ...
+
     def unlink_retry(self, transition: Transition) -> bool: ...
 
     def claim_idempotency_key(self, claim: IdempotencyClaim, now_epoch: int) -> IdempotencyClaim | None:
@@ -132,3 +172,17 @@ class StatisticsStore(Protocol):
     ) -> bool: ...
 
     def mark_step_folded(self, step: StepState) -> bool: ...
+
+
+class EventStore(Protocol):
+    def get_event(self, ref: EventRef) -> RecordedEvent | None: ...
+
+    def record_event(self, ref: EventRef, payload: str, webhook_urls: list[str]) -> bool:
+        """Records the event once: False when it is recorded already."""
+        ...
+
+    def mark_published(self, ref: EventRef) -> None: ...
+
+    def record_attempt(self, ref: EventRef, webhook: int, attempt: DeliveryAttempt, state: str) -> None: ...
+
+    def list_events(self, workspace_id: str, execution_id: str) -> list[RecordedEvent]: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from execution_monitor.store.dynamodb.events import EventTable
 from execution_monitor.store.dynamodb.executions import ExecutionTable
 from execution_monitor.store.dynamodb.statistics import StatisticsTable
 from execution_monitor.store.dynamodb.workflows import WorkflowTable
@@ -17,9 +18,13 @@ class DynamoStore:
     workflows: WorkflowTable
     executions: ExecutionTable
     statistics: StatisticsTable
+    events: EventTable
 
     @classmethod
     def of(cls, client: Any, table: str) -> DynamoStore:
         return cls(
-            WorkflowTable(client, table), ExecutionTable(client, table), StatisticsTable(client, table)
+            WorkflowTable(client, table),
+            ExecutionTable(client, table),
+            StatisticsTable(client, table),
+            EventTable(client, table),
         )

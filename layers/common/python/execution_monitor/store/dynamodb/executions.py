@@ -10,7 +10,6 @@ from execution_monitor.domain.status import ExecutionStatus, StepStatus
 from execution_monitor.domain.transitions import Transition
 from execution_monitor.domain.workflow import IdempotencyClaim
 from execution_monitor.store.dynamodb import items, keys
-from execution_monitor.store.dynamodb.cursor import decode_cursor, encode_cursor
 from execution_monitor.store.dynamodb.expressions import (
     Below,
     Condition,
@@ -24,6 +23,7 @@ from execution_monitor.store.dynamodb.expressions import (
     key_attrs,
     to_attr,
 )
+from execution_monitor.store.dynamodb.pages import IndexList, query_page
 from execution_monitor.store.dynamodb.writer import Writer
 from execution_monitor.store.interface import ExecutionPage, Loaded, Probe, StepContext, StoreContention
 
@@ -198,41 +198,70 @@ class ExecutionTable:
         cursor: str | None,
     ) -> ExecutionPage:
         if status:
-            index, index_pk_name, index_sk_name = keys.BY_STATUS_INDEX, "gsi2pk", "gsi2sk"
-            index_pk = keys.by_status_pk(workspace_id, workflow_id, status)
-        else:
-            index, index_pk_name, index_sk_name = keys.BY_WORKFLOW_INDEX, "gsi1pk", "gsi1sk"
-            index_pk = keys.by_workflow_pk(workspace_id, workflow_id)
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": index_pk_name},
-            "ExpressionAttributeValues": {":pk": to_attr(index_pk)},
-            "ScanIndexForward": False,
-            # One extra item tells whether another page exists, so the last page has no cursor.
-            "Limit": limit + 1,
-        }
-        if cursor:
-            request["ExclusiveStartKey"] = decode_cursor(
-                cursor,
-                index_pk_name=index_pk_name,
-                index_sk_name=index_sk_name,
-                index_pk=index_pk,
-                item_pk_prefix=keys.execution_pk(workspace_id, ""),
+            listing = IndexList(
+                keys.BY_STATUS_INDEX,
+                "gsi2pk",
+                "gsi2sk",
+                keys.by_status_pk(workspace_id, workflow_id, status),
+                keys.execution_pk(workspace_id, ""),
             )
-        found = self.client.query(**request)["Items"]
-        has_more = len(found) > limit
-        found = found[:limit]
-        last_key = (
-            {name: found[-1][name] for name in ("pk", "sk", index_pk_name, index_sk_name)}
-            if has_more
-            else None
-        )
+        else:
+            listing = IndexList(
+                keys.BY_WORKFLOW_INDEX,
+                "gsi1pk",
+                "gsi1sk",
+                keys.by_workflow_pk(workspace_id, workflow_id),
+                keys.execution_pk(workspace_id, ""),
+            )
+        return self._page(listing, limit, cursor)
+
+    def list_workspace_executions(
+        self, workspace_id: str, *, limit: int, status: ExecutionStatus | None, cursor: str | None
+    ) -> ExecutionPage:
+        if status:
+            listing = IndexList(
+                keys.BY_WORKSPACE_STATUS_INDEX,
+                "gsi4pk",
+                "gsi4sk",
+                keys.workspace_status_pk(workspace_id, status),
+                keys.execution_pk(workspace_id, ""),
+            )
+        else:
+            listing = IndexList(
+                keys.BY_WORKSPACE_INDEX,
+                "gsi3pk",
+                "gsi3sk",
+                keys.workspace_executions_pk(workspace_id),
+                keys.execution_pk(workspace_id, ""),
+            )
+        return self._page(listing, limit, cursor)
+
+    def _page(self, listing: IndexList, limit: int, cursor: str | None) -> ExecutionPage:
+        found, next_cursor = query_page(self.client, self.table, listing, limit=limit, cursor=cursor)
         return ExecutionPage(
             executions=[items.execution_from_item(items.from_item(item)) for item in found],
-            next_cursor=encode_cursor(last_key) if last_key else None,
+            next_cursor=next_cursor,
         )
+
+    def due_for_check(self, now: str) -> list[tuple[str, str]]:
+        """(workspace, execution) of every execution the sweep should look at by `now`."""
+        due: list[tuple[str, str]] = []
+        for partition in keys.all_sweep_pks():
+            request: dict[str, Any] = {
+                "TableName": self.table,
+                "IndexName": keys.SWEEP_INDEX,
+                "KeyConditionExpression": "gsi5pk = :pk AND gsi5sk <= :now",
+                "ExpressionAttributeValues": {":pk": to_attr(partition), ":now": to_attr(f"{now}#~")},
+            }
+            while True:
+                page = self.client.query(**request)
+                for raw in page["Items"]:
+                    _, workspace_id, execution_id = raw["gsi5sk"]["S"].split("#", 2)
+                    due.append((workspace_id, execution_id))
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return due
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -301,6 +330,12 @@ class ExecutionTable:
         return self._commit(transition, _step_update(transition, condition))
 
     def link_retry(self, transition: Transition) -> bool:
+        return self._commit(transition)
+
+    def mark_stalled(self, transition: Transition) -> bool:
+        return self._commit(transition)
+
+    def postpone_check(self, transition: Transition) -> bool:
         return self._commit(transition)
 
     def unlink_retry(self, transition: Transition) -> bool:

@@ -29,6 +29,10 @@ class Aliases:
         self.values: dict[str, Any] = {}
 
     def name(self, attribute: str) -> str:
+        """The placeholder of an attribute; `a.b` (a map's member) becomes `#n0.#n1`."""
+        return ".".join(self._one(part) for part in attribute.split("."))
+
+    def _one(self, attribute: str) -> str:
         token = next((alias for alias, known in self.names.items() if known == attribute), None)
         if token is None:
             token = f"#n{len(self.names)}"
@@ -87,6 +91,14 @@ class Missing(Condition):
 
 
 @dataclass(frozen=True)
+class Present(Condition):
+    attribute: str
+
+    def render(self, aliases: Aliases) -> str:
+        return f"attribute_exists({aliases.name(self.attribute)})"
+
+
+@dataclass(frozen=True)
 class Below(Condition):
     attribute: str
     value: Any
@@ -128,8 +140,18 @@ class Increment:
     amount: int = 1
 
 
+@dataclass(frozen=True)
+class Append:
+    """SET value: the current list (empty when missing) with `values` appended."""
+
+    values: tuple[Any, ...]
+
+
 def _assignment(aliases: Aliases, name: str, value: Any) -> str:
     alias = aliases.name(name)
+    if isinstance(value, Append):
+        current = f"if_not_exists({alias}, {aliases.value([])})"
+        return f"{alias} = list_append({current}, {aliases.value(list(value.values))})"
     if isinstance(value, IfMissing):
         return f"{alias} = if_not_exists({alias}, {aliases.value(value.value)})"
     if isinstance(value, Increment):

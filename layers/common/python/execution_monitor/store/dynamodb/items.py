@@ -13,6 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from execution_monitor import jsonvalues
 from execution_monitor.actions.definitions import ActionDefinition, action_json, parse_action
+from execution_monitor.domain.events import EventKind
 from execution_monitor.domain.execution import (
     Attempt,
     ExecutionState,
@@ -24,7 +25,13 @@ from execution_monitor.domain.execution import (
 )
 from execution_monitor.domain.statistics import StepStats
 from execution_monitor.domain.status import ExecutionStatus, StepStatus
-from execution_monitor.domain.workflow import IdempotencyClaim, Workflow
+from execution_monitor.domain.workflow import (
+    IdempotencyClaim,
+    LastExecution,
+    Webhook,
+    Workflow,
+    WorkflowSummary,
+)
 from execution_monitor.store.dynamodb import keys
 
 # A step's output is capped well below DynamoDB's 400 KB item limit.
@@ -56,6 +63,24 @@ def completed_step_from_image(image: dict[str, Any]) -> StepState | None:
     return step_from_item(_plain(image))
 
 
+def execution_change(
+    old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> tuple[ExecutionState | None, ExecutionState] | None:
+    """A stream record's deserialized images, when they are an execution header's (else None)."""
+    if not new or new.get("type") != keys.ITEM_EXECUTION:
+        return None
+    return (execution_from_item(_plain(old)) if old else None), execution_from_item(_plain(new))
+
+
+def step_change(
+    old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> tuple[StepState | None, StepState] | None:
+    """A stream record's deserialized images, when they are a step's (else None)."""
+    if not new or new.get("type") != keys.ITEM_STEP:
+        return None
+    return (step_from_item(_plain(old)) if old else None), step_from_item(_plain(new))
+
+
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
@@ -71,10 +96,62 @@ def workflow_key(workspace_id: str, workflow_id: str) -> dict[str, str]:
     return {"pk": keys.workflow_pk(workspace_id, workflow_id), "sk": keys.WORKFLOW_SK}
 
 
-def workflow_document(name: str, description: str | None, actions: list[ActionDefinition]) -> str:
-    """The stored definition: name, description and actions as one JSON text."""
-    return jsonvalues.dumps(
-        {"name": name, "description": description, "actions": [action.to_json_dict() for action in actions]}
+def workflow_document(
+    name: str, description: str | None, actions: list[ActionDefinition], webhooks: list[Webhook]
+) -> str:
+    """The stored definition: name, description, actions and webhooks as one JSON text."""
+    document: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "actions": [action.to_json_dict() for action in actions],
+    }
+    if webhooks:
+        document["webhooks"] = [{"url": hook.url, "events": sorted(hook.events)} for hook in webhooks]
+    return jsonvalues.dumps(document)
+
+
+def workflow_attributes(workspace_id: str, workflow_id: str, name: str) -> dict[str, Any]:
+    return {
+        "type": keys.ITEM_WORKFLOW,
+        "workspaceId": workspace_id,
+        "workflowId": workflow_id,
+        "name": name,
+        "gsi3pk": keys.workspace_workflows_pk(workspace_id),
+        "gsi3sk": workflow_id,
+    }
+
+
+def last_execution_attributes(execution: LastExecution) -> dict[str, Any]:
+    return {
+        "id": execution.id,
+        "status": execution.status.value,
+        "startedAt": execution.started_at,
+        "version": execution.version,
+        # Newest first by start, then id: what decides which execution is the last one.
+        "order": keys.newest_first_sk(execution.started_at, execution.id),
+    }
+
+
+def workflow_summary_from_item(item: Item) -> WorkflowSummary:
+    last = item.get("lastExecution")
+    name = item.get("name") or jsonvalues.from_stored(item["definition"], {}).get("name", "")
+    return WorkflowSummary(
+        workspace_id=item["workspaceId"],
+        id=item["workflowId"],
+        name=name,
+        version=int(item["version"]),
+        updated_at=item["updatedAt"],
+        last_execution=None
+        if not last
+        else LastExecution(
+            last["id"], ExecutionStatus(last["status"]), last["startedAt"], int(last["version"])
+        ),
+    )
+
+
+def _last_execution(stored: dict[str, Any]) -> LastExecution:
+    return LastExecution(
+        stored["id"], ExecutionStatus(stored["status"]), stored["startedAt"], int(stored["version"])
     )
 
 
@@ -89,7 +166,14 @@ def workflow_from_item(item: Item) -> Workflow:
         version=int(item["version"]),
         created_at=item["createdAt"],
         updated_at=item["updatedAt"],
+        webhooks=tuple(
+            Webhook(hook["url"], frozenset(EventKind(kind) for kind in hook["events"]))
+            for hook in document.get("webhooks", [])
+        ),
     )
+
+
+WEBHOOK_SECRET = "webhookSecret"  # noqa: S105 (an attribute name, not a secret)
 
 
 # -- execution header ----------------------------------------------------------------------------
@@ -140,8 +224,14 @@ def header_attributes(execution: ExecutionState) -> dict[str, Any]:
     stall = execution.stalled
     return {
         "status": execution.status.value,
-        # gsi2 moves with the status so `?status=` lists are one exact Query.
+        # gsi2 and gsi4 move with the status so `?status=` lists are one exact Query.
         "gsi2pk": keys.by_status_pk(execution.workspace_id, execution.workflow_id, execution.status),
+        "gsi4pk": keys.workspace_status_pk(execution.workspace_id, execution.status),
+        # In the sweep's index only while there is something to look at, and from when.
+        "gsi5pk": None if execution.check_at is None else keys.sweep_pk(execution.id),
+        "gsi5sk": None
+        if execution.check_at is None
+        else keys.sweep_sk(execution.check_at, execution.workspace_id, execution.id),
         "updatedAt": execution.updated_at,
         "version": execution.version,
         "completedAt": execution.completed_at,
@@ -189,6 +279,9 @@ def header_item(execution: ExecutionState) -> Item:
         "gsi1pk": keys.by_workflow_pk(execution.workspace_id, execution.workflow_id),
         "gsi1sk": order_key,
         "gsi2sk": order_key,
+        "gsi3pk": keys.workspace_executions_pk(execution.workspace_id),
+        "gsi3sk": order_key,
+        "gsi4sk": order_key,
         "id": execution.id,
         "workspaceId": execution.workspace_id,
         "workflowId": execution.workflow_id,
@@ -234,7 +327,12 @@ def execution_from_item(item: Item) -> ExecutionState:
         stalled=None
         if not stall
         else Stall(stall["actionId"], int(stall["runningFor"]), int(stall["expectedDuration"])),
+        check_at=_check_at(item.get("gsi5sk")),
     )
+
+
+def _check_at(sweep_sk: str | None) -> str | None:
+    return None if not sweep_sk else sweep_sk.split("#", 1)[0]
 
 
 # -- steps ---------------------------------------------------------------------------------------

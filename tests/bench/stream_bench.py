@@ -1,4 +1,4 @@
-"""Benchmark: update_progress (step statistics) over the stream of 50 concurrent executions, on moto.
+"""Benchmark: process_stream (step statistics) over the stream of 50 concurrent executions, on moto.
 
 The records are real: 50 executions are created and advanced with the engine's own transitions and
 store intents (round-robin, as concurrent executions interleave in the stream), then the table's
@@ -164,8 +164,8 @@ def _one_case(batch_size: int) -> dict[str, Any]:
     from execution_monitor.observability import logger
     from execution_monitor.store import default_store
     from infrastructure.local.stream_poller import new_image_filter
+    from process_stream.handler import lambda_handler
     from tests.helpers import LambdaContext
-    from update_progress.handler import lambda_handler
 
     logger.setLevel("WARNING")  # the handler logs one line per batch
     with moto_table():
@@ -179,7 +179,7 @@ def _one_case(batch_size: int) -> dict[str, Any]:
             failures += len(response["batchItemFailures"])
         seconds = time.perf_counter() - started
     return {
-        "bench": "update_progress",
+        "bench": "process_stream",
         "records": len(records),
         "executions": EXECUTIONS,
         "batch size": batch_size,
@@ -191,6 +191,6 @@ def _one_case(batch_size: int) -> dict[str, Any]:
     }
 
 
-def run_progress_bench() -> list[dict[str, Any]]:
+def run_stream_bench() -> list[dict[str, Any]]:
     """The completed steps of 50 executions: in one batch, then in batches of 10."""
     return [_one_case(1000), _one_case(10)]

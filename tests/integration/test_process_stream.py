@@ -1,4 +1,4 @@
-"""update_progress on moto: real stream records from the table, the real handler, the local poller.
+"""process_stream on moto: real stream records from the table, the real handler, the local poller.
 
 Progress and ETA move with each engine transition (tests/unit/test_progress.py); the stream
 consumer learns step durations for the next executions' estimates, from each completed step's own
@@ -22,7 +22,8 @@ from infrastructure.local.stream_poller import (
     read_stream,
     sqs_on_failure,
 )
-from tests.bench.progress_bench import (
+from process_stream import handler as process_stream
+from tests.bench.stream_bench import (
     COMPLETED_STEPS,
     STEP_MS,
     STEPS,
@@ -34,7 +35,6 @@ from tests.bench.progress_bench import (
 from tests.helpers import LambdaContext, api_event, call
 from tests.integration.conftest import TABLE, RequestCounter
 from tests.integration.test_engine import finished, put, start, wait_for
-from update_progress import handler as update_progress
 
 ACTION_IDS = [f"step{index}" for index in range(STEPS)]
 
@@ -44,13 +44,17 @@ def stream_arn() -> str:
 
 
 def completed_step_records() -> list[dict[str, Any]]:
-    """What the mapping delivers: the stream's records that pass its filter."""
+    """The completed steps' records among those the mapping delivers."""
     records = read_stream(boto3.client("dynamodbstreams"), stream_arn())
-    return [record for record in records if new_image_filter()(record)]
+    return [
+        record
+        for record in records
+        if new_image_filter()(record) and record["dynamodb"]["NewImage"]["type"]["S"] == "step"
+    ]
 
 
 def handle(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return update_progress.lambda_handler({"Records": records}, LambdaContext())
+    return process_stream.lambda_handler({"Records": records}, LambdaContext())
 
 
 def statistics(store: DynamoStore) -> dict[str, StepStats]:
@@ -184,12 +188,12 @@ def test_given_a_poison_record_when_the_poller_delivers_then_it_is_retried_bisec
     records = completed_step_records()
     poison = poisoned(records[5])
     batch = [*records[:5], poison, *records[6:]]
-    queue_url = boto3.client("sqs").create_queue(QueueName="update-progress-dlq")["QueueUrl"]
+    queue_url = boto3.client("sqs").create_queue(QueueName="process-stream-dlq")["QueueUrl"]
     invocations: list[list[str]] = []
 
     def invoke(event: dict[str, Any]) -> Any:
         invocations.append([record["dynamodb"]["SequenceNumber"] for record in event["Records"]])
-        return update_progress.lambda_handler(event, LambdaContext())
+        return process_stream.lambda_handler(event, LambdaContext())
 
     poller = StreamPoller(
         boto3.client("dynamodbstreams"),

@@ -1,4 +1,5 @@
-"""Step statistics (what ETAs are computed from): update_progress consumes the table's stream.
+"""The stream consumer: process_stream learns step statistics (what ETAs are computed from), keeps
+each workflow's last execution, and publishes events (EventBridge, webhooks), from the table's stream.
 
 Partial batch responses report only the failing records; a failing batch is bisected so one
 poison record cannot hold back the others, and after the retry limit it is parked in the
@@ -8,20 +9,20 @@ failed-events queue (the record's stream position, for replay) instead of blocki
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
-from infrastructure import progress_mapping as mapping
-from infrastructure.constants import PROGRESS_TIMEOUT_SECONDS
+from infrastructure import stream_mapping as mapping
+from infrastructure.constants import STREAM_CONSUMER_TIMEOUT_SECONDS
 from infrastructure.constructs.data import Data
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import FunctionFactory
-from infrastructure.routes import PROGRESS_FUNCTION
+from infrastructure.constructs.notifications import Notifications
+from infrastructure.routes import STREAM_FUNCTION
 
 
-class Progress(Construct):
+class StreamConsumer(Construct):
     def __init__(
         self,
         scope: Construct,
@@ -30,17 +31,19 @@ class Progress(Construct):
         data: Data,
         functions: FunctionFactory,
         failures: FailedEventsQueue,
+        notifications: Notifications,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.updater = functions.create(
-            self, PROGRESS_FUNCTION, timeout=Duration.seconds(PROGRESS_TIMEOUT_SECONDS)
+        self.function = functions.create(
+            self,
+            STREAM_FUNCTION,
+            environment=notifications.environment,
+            timeout=Duration.seconds(STREAM_CONSUMER_TIMEOUT_SECONDS),
         )
-        data.grant_read(self.updater.role)
-        # Statistics are read in one BatchGetItem per batch and written with conditional puts.
-        iam.Grant.add_to_principal(
-            grantee=self.updater.role, actions=["dynamodb:BatchGetItem"], resource_arns=[data.table.table_arn]
-        )
-        data.grant_writes(self.updater.role, ("dynamodb:PutItem", "dynamodb:UpdateItem"))
+        data.grant_read(self.function.role)
+        # Statistics and event records are conditional puts; marks and last executions, updates.
+        data.grant_writes(self.function.role, ("dynamodb:PutItem", "dynamodb:UpdateItem"))
+        notifications.grant_publish(self.function.role)
         self.event_source = sources.DynamoEventSource(
             data.table,
             starting_position=lambda_.StartingPosition(mapping.STARTING_POSITION),
@@ -65,4 +68,4 @@ class Progress(Construct):
                 for pattern in mapping.NEW_IMAGE_PATTERNS
             ],
         )
-        self.updater.function.add_event_source(self.event_source)
+        self.function.function.add_event_source(self.event_source)

@@ -1,0 +1,132 @@
+"""The table's stream, consumed: what each change means beyond itself.
+
+- a completed step: its wall time into its action's statistics (statistics_updater);
+- an execution created or changing status: its workflow's "last execution" in the workspace list;
+- an execution completed, failed or cancelled, a step failed, a stall flagged: one event, recorded
+  in the execution's partition (once: its id is derived from the change), then published to
+  EventBridge and queued for each webhook that asked for it.
+
+Every effect is idempotent, so duplicated, reordered and replayed records change nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from execution_monitor import clock
+from execution_monitor.domain import events
+from execution_monitor.domain.events import EventRef, RecordedEvent
+from execution_monitor.domain.execution import ExecutionState
+from execution_monitor.domain.workflow import LastExecution, Workflow
+from execution_monitor.notifications import event_payload
+from execution_monitor.statistics_updater import StatisticsUpdater, foldable
+from execution_monitor.store.dynamodb.items import execution_change, step_change
+from execution_monitor.store.interface import Loaded, StatisticsStore
+
+# What the consumer needs of each store (the stores offer more).
+
+
+class ExecutionLoader(Protocol):
+    def get_execution(self, workspace_id: str, execution_id: str) -> Loaded | None: ...
+
+
+class WorkflowSummaries(Protocol):
+    def get_workflow(self, workspace_id: str, workflow_id: str) -> Workflow | None: ...
+
+    def record_last_execution(self, workspace_id: str, workflow_id: str, last: LastExecution) -> bool: ...
+
+
+class EventRecords(Protocol):
+    def get_event(self, ref: EventRef) -> RecordedEvent | None: ...
+
+    def record_event(self, ref: EventRef, payload: str, webhook_urls: list[str]) -> bool: ...
+
+    def mark_published(self, ref: EventRef) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: RecordedEvent) -> None: ...
+
+
+class StreamConsumer:
+    """One per batch (it caches workflows and statistics read during the batch)."""
+
+    def __init__(
+        self,
+        *,
+        statistics: StatisticsStore,
+        workflows: WorkflowSummaries,
+        executions: ExecutionLoader,
+        events_store: EventRecords,
+        publisher: EventPublisher,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self.statistics = StatisticsUpdater(statistics, now)
+        self.workflows = workflows
+        self.executions = executions
+        self.events = events_store
+        self.publisher = publisher
+        self.published = 0
+        self._workflows: dict[tuple[str, str], Workflow | None] = {}
+
+    @property
+    def folded(self) -> int:
+        return self.statistics.folded
+
+    def handle(self, record: DynamoDBRecord) -> str:
+        """Processes one record; raises when it could not be (the record is retried)."""
+        stream = record.dynamodb
+        if stream is None:
+            return "skipped"
+        old, new = stream.old_image or None, stream.new_image or None
+        change = execution_change(old, new)
+        if change is not None:
+            self._summarise(*change)
+            return self._notify(events.execution_events(*change))
+        moved = step_change(old, new)
+        if moved is not None:
+            before, after = moved
+            if foldable(after):
+                self.statistics.fold(after)
+            return self._notify(events.step_events(before, after))
+        return "skipped"
+
+    def _summarise(self, before: ExecutionState | None, after: ExecutionState) -> None:
+        if before is not None and before.status == after.status:
+            return
+        last = LastExecution(after.id, after.status, after.started_at, after.version)
+        self.workflows.record_last_execution(after.workspace_id, after.workflow_id, last)
+
+    def _notify(self, refs: list[EventRef]) -> str:
+        for ref in refs:
+            recorded = self.events.get_event(ref)
+            if recorded is None:
+                if not self.events.record_event(ref, self._payload(ref), self._webhook_urls(ref)):
+                    continue  # recorded concurrently by another consumer, which publishes it
+                recorded = self.events.get_event(ref)
+            if recorded is not None and not recorded.published:
+                self.publisher.publish(recorded)
+                self.events.mark_published(ref)
+                self.published += 1
+        return "notified" if refs else "processed"
+
+    def _payload(self, ref: EventRef) -> str:
+        loaded = self.executions.get_execution(ref.workspace_id, ref.execution_id)
+        if loaded is None:
+            raise LookupError(f"execution {ref.execution_id} of event {ref.id} is gone")
+        execution, steps = loaded
+        step = next((candidate for candidate in steps if candidate.action_id == ref.action_id), None)
+        return event_payload(ref, execution, steps, step)
+
+    def _webhook_urls(self, ref: EventRef) -> list[str]:
+        key = (ref.workspace_id, ref.workflow_id)
+        if key not in self._workflows:
+            self._workflows[key] = self.workflows.get_workflow(*key)
+        workflow = self._workflows[key]
+        if workflow is None:
+            return []
+        return [hook.url for hook in workflow.webhooks if ref.kind in hook.events]
