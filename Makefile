@@ -11,7 +11,7 @@ WORKSPACE ?= demo
 
 .PHONY: venv dev token test test-fast lint format synth openapi bench clean
 
-$(STAMP): requirements.txt layers/common/requirements.txt
+$(STAMP): requirements.txt layers/common/requirements.txt layers/web/requirements.txt layers/auth/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt

@@ -1,8 +1,9 @@
 """Builds the common Lambda layer on this machine, without Docker.
 
-pip downloads the Linux arm64 / CPython 3.12 wheels of layers/common/requirements.txt into
-`<output>/python` (wheels only, so nothing is compiled for the build machine by mistake), then the
-shared package `execution_monitor` is copied next to them. CDK calls `try_bundle` only for stacks
+pip downloads the Linux arm64 / CPython 3.12 wheels of a layer's requirements.txt into
+`<output>/python` (wheels only, so nothing is compiled for the build machine by mistake; without
+dependencies, so exactly what the file lists), then the shared package, for the common layer, is
+copied next to them. CDK calls `try_bundle` only for stacks
 selected for bundling; tests turn bundling off with the `aws:cdk:bundling-stacks` context.
 """
 
@@ -29,6 +30,7 @@ def pip_command(requirements: Path, target: Path, python_version: str) -> list[s
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",  # .pyc files of the build interpreter would be dead weight in the layer
+        "--no-deps",  # the file lists the whole set; what the runtime provides (boto3…) stays out
         "--requirement",
         str(requirements),
         "--platform",
@@ -45,9 +47,9 @@ def pip_command(requirements: Path, target: Path, python_version: str) -> list[s
 
 @jsii.implements(ILocalBundling)
 class LocalPipBundling:
-    """`ILocalBundling` that installs the layer's requirements with pip and adds the shared package."""
+    """`ILocalBundling` that installs a layer's requirements with pip and adds the shared package."""
 
-    def __init__(self, layer_dir: Path, package: str, python_version: str) -> None:
+    def __init__(self, layer_dir: Path, package: str | None, python_version: str) -> None:
         self.layer_dir = layer_dir
         self.package = package
         self.python_version = python_version
@@ -59,5 +61,6 @@ class LocalPipBundling:
         completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if completed.returncode != 0:
             raise RuntimeError(f"building the common layer failed:\n{completed.stdout}\n{completed.stderr}")
-        shutil.copytree(self.layer_dir / "python" / self.package, target / self.package, ignore=IGNORED)
+        if self.package:
+            shutil.copytree(self.layer_dir / "python" / self.package, target / self.package, ignore=IGNORED)
         return True

@@ -43,7 +43,7 @@ from infrastructure.constructs.data import Data
 from infrastructure.constructs.engine import Engine
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import RUNTIME, FunctionFactory
-from infrastructure.constructs.layer import CommonLayer
+from infrastructure.constructs.layer import PACKAGE, DependencyLayer
 from infrastructure.constructs.notifications import Notifications
 from infrastructure.constructs.stream import StreamConsumer
 from infrastructure.nag import acknowledge, flatten_reference
@@ -90,8 +90,31 @@ class ExecutionMonitorStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.data = Data(self, "Data")
-        layer = CommonLayer(self, "CommonLayer", runtime=RUNTIME)
-        self.functions = FunctionFactory(self, layer=layer.layer, table_name=self.data.table_name)
+        common = DependencyLayer(
+            self,
+            "CommonLayer",
+            name="common",
+            runtime=RUNTIME,
+            package=PACKAGE,
+            description="execution_monitor and its run-time dependencies",
+        )
+        web = DependencyLayer(
+            self, "WebLayer", name="web", runtime=RUNTIME, description="Starlette and uvicorn (SSE)"
+        )
+        auth = DependencyLayer(
+            self,
+            "AuthLayer",
+            name="auth",
+            runtime=RUNTIME,
+            description="PyJWT and cryptography (the authorizer)",
+        )
+        self.functions = FunctionFactory(
+            self,
+            layer=common.layer,
+            web_layer=web.layer,
+            auth_layer=auth.layer,
+            table_name=self.data.table_name,
+        )
         self.auth = Auth(self, "Auth", functions=self.functions)
         self.route_functions: dict[str, lambda_.IFunction] = {}
 

@@ -17,6 +17,8 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_SERVICE_NAME": "execution-monitor-tests",
+        "POWERTOOLS_METRICS_NAMESPACE": "ExecutionMonitorTests",
+        "POWERTOOLS_METRICS_DISABLED": "true",  # tests that read metrics turn them on
         # Handler modules validate these when imported; tests that need real values set them.
         "TABLE_NAME": "executions-test",
         "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:engine",

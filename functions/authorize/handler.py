@@ -8,7 +8,7 @@ from typing import Any
 
 from execution_monitor.auth import bearer_token, verify_token
 from execution_monitor.errors import Unauthorized
-from execution_monitor.observability import logger
+from execution_monitor.observability import instrumented
 from execution_monitor.paths import STREAM
 from execution_monitor.settings import AuthSettings
 
@@ -34,7 +34,7 @@ def _api_arn_pattern(method_arn: str) -> str:
     return f"{api}/{stage}/*"
 
 
-@logger.inject_lambda_context
+@instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         principal = verify_token(_token(event))

@@ -7,9 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from execution_monitor import observability
 from execution_monitor.aws import client
 from execution_monitor.notifications import DeliveryMessage
-from execution_monitor.observability import logger, tracer
+from execution_monitor.observability import instrumented, logger
 from execution_monitor.settings import ActionSettings, TableSettings, WebhookSettings
 from execution_monitor.store import default_store
 from execution_monitor.webhooks import deliver
@@ -27,6 +28,7 @@ def deliver_one(record: SQSRecord) -> str:
     message = DeliveryMessage.from_json(record.body)
     store = default_store()
     outcome = deliver(message, store.events, store.workflows)
+    observability.count("WebhookDeliveries", Outcome=outcome.name)
     if outcome.retry_in is not None:
         client("sqs").change_message_visibility(
             QueueUrl=WebhookSettings.load().webhook_queue_url,
@@ -43,8 +45,7 @@ def deliver_one(record: SQSRecord) -> str:
     return "delivered"
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from execution_monitor.aws import client
 from execution_monitor.notifications import Publisher
-from execution_monitor.observability import logger, tracer
+from execution_monitor.observability import instrumented, logger
 from execution_monitor.settings import EventSettings, TableSettings
 from execution_monitor.store import default_store
 from execution_monitor.stream_consumer import StreamConsumer
@@ -20,8 +20,7 @@ TableSettings.load()
 EventSettings.load()
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # Per invocation: the processor and the consumer both hold this batch's state.
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

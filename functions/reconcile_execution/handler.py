@@ -3,13 +3,13 @@
 from typing import Any
 
 from execution_monitor.engine.reconcile import settle_run
-from execution_monitor.observability import logger
+from execution_monitor.observability import instrumented
 from execution_monitor.settings import TableSettings
 from execution_monitor.store import default_store
 
 TableSettings.load()
 
 
-@logger.inject_lambda_context
+@instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     return {"result": settle_run(default_store().executions, event.get("detail") or {})}

@@ -5,7 +5,7 @@ from typing import Any
 from execution_monitor.engine.contract import Operation, TaskInput
 from execution_monitor.engine.failures import run_failure
 from execution_monitor.engine.steps import StepRunner
-from execution_monitor.observability import logger, tracer
+from execution_monitor.observability import instrumented, logger
 from execution_monitor.settings import ActionSettings, TableSettings
 from execution_monitor.store import default_store
 
@@ -19,8 +19,7 @@ def _step_index(task: TaskInput) -> int:
     return task.step.index
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     task = TaskInput.model_validate(event)
     runner = StepRunner(default_store().executions, task.execution)

@@ -23,9 +23,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from execution_monitor import paths
+from execution_monitor import observability, paths
 from execution_monitor.api_model import IDENTIFIER_PATTERN
-from execution_monitor.auth import principal_from_authorizer, require_member
 from execution_monitor.errors import DomainError, NotFound, Unauthorized, ValidationFailed, error_json
 from execution_monitor.executions import require_execution
 from execution_monitor.live import (
@@ -35,6 +34,7 @@ from execution_monitor.live import (
     parse_last_event_id,
     stream_budget_seconds,
 )
+from execution_monitor.membership import principal_from_authorizer, require_member
 from execution_monitor.observability import logger
 from execution_monitor.settings import TableSettings
 from execution_monitor.store import default_store
@@ -154,13 +154,20 @@ def create_app(
 
 
 async def _logged(events: AsyncGenerator[str, None], execution_id: str) -> AsyncGenerator[str, None]:
-    """Ends the stream (the client reconnects) instead of crashing it when a read fails."""
+    """Ends the stream (the client reconnects) instead of crashing it when a read fails; counts
+    the connection and the events it sent (keep-alive comments aside)."""
+    observability.count("SseConnectionsOpened")
+    sent = 0
     async with aclosing(events) as inner:
         try:
             async for event in inner:
+                sent += not event.startswith(":")
                 yield event
         except Exception:
             logger.exception("stream failed; closing it", extra={"execution_id": execution_id})
+        finally:
+            observability.count("SseEventsSent", sent)
+            observability.flush()
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:

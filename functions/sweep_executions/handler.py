@@ -5,7 +5,7 @@ from typing import Any
 from execution_monitor import clock
 from execution_monitor.engine.runner import default_runner
 from execution_monitor.engine.sweep import sweep
-from execution_monitor.observability import logger
+from execution_monitor.observability import instrumented, logger
 from execution_monitor.settings import EngineSettings, TableSettings
 from execution_monitor.store import default_store
 
@@ -13,7 +13,7 @@ TableSettings.load()
 EngineSettings.load()
 
 
-@logger.inject_lambda_context
+@instrumented
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     outcomes = sweep(default_store().executions, default_runner(), clock.now())
     if outcomes:

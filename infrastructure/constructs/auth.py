@@ -80,6 +80,7 @@ class Auth(Construct):
                 "JWT_JWKS_URL": f"{issuer}/.well-known/jwks.json",
                 "JWT_AUDIENCE": self.client.user_pool_client_id,
             },
+            verifies_tokens=True,
         )
         self.authorizer = apigateway.RequestAuthorizer(
             self,

@@ -116,9 +116,19 @@ class ServiceFunction(Construct):
 class FunctionFactory:
     """Makes every function of the app with the same defaults; callers add only what differs."""
 
-    def __init__(self, scope: Construct, *, layer: lambda_.ILayerVersion, table_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        layer: lambda_.ILayerVersion,
+        web_layer: lambda_.ILayerVersion,
+        auth_layer: lambda_.ILayerVersion,
+        table_name: str,
+    ) -> None:
         self.scope = scope
         self.layer = layer
+        self.web_layer = web_layer
+        self.auth_layer = auth_layer
         self.table_name = table_name
         self._web_adapter: lambda_.ILayerVersion | None = None
 
@@ -138,15 +148,17 @@ class FunctionFactory:
         environment: Mapping[str, str] | None = None,
         memory_size: int = DEFAULT_MEMORY_MB,
         timeout: Duration | None = None,
+        verifies_tokens: bool = False,
     ) -> ServiceFunction:
-        """A plain handler: `functions/<folder>/handler.py` exposing `lambda_handler`."""
+        """A plain handler: `functions/<folder>/handler.py` exposing `lambda_handler`; one that
+        `verifies_tokens` (the authorizer) also gets the JWT layer."""
         return ServiceFunction(
             scope,
             construct_id_for(folder),
             folder=folder,
             handler=HANDLER,
             entry_file="handler.py",
-            layers=[self.layer],
+            layers=[self.layer, self.auth_layer] if verifies_tokens else [self.layer],
             environment=self._environment(environment),
             memory_size=memory_size,
             timeout=timeout or Duration.seconds(DEFAULT_TIMEOUT_SECONDS),
@@ -176,7 +188,7 @@ class FunctionFactory:
             folder=folder,
             handler=WEB_APP_STARTUP,
             entry_file=WEB_APP_STARTUP,
-            layers=[self.layer, self.web_adapter_layer],
+            layers=[self.layer, self.web_layer, self.web_adapter_layer],
             environment=self._environment({**adapter, **(environment or {})}),
             memory_size=memory_size,
             timeout=Duration.seconds(STREAM_TIMEOUT_SECONDS),

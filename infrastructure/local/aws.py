@@ -73,6 +73,8 @@ def configure_environment(moto: Moto, jwks_url: str) -> None:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_NAMESPACE": "ExecutionMonitorLocal",
+            # EMF lines are for CloudWatch; locally they would only flood the terminal.
+            "POWERTOOLS_METRICS_DISABLED": "true",
         }
     )
     # A developer's own profile or SSO config must never be used (or required) by the local runtime.

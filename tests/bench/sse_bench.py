@@ -52,11 +52,9 @@ WORKSPACE, WORKFLOW = "bench", "wf_bench"
 def _reset_caches() -> None:
     from execution_monitor import store
     from execution_monitor.aws import reset_clients
-    from execution_monitor.live import live_settings
     from execution_monitor.settings import reset_settings
 
     reset_settings()
-    live_settings.cache_clear()
     reset_clients()
     store.default_store.cache_clear()
 
@@ -112,7 +110,7 @@ class _Execution:
         from execution_monitor.store.dynamodb import DynamoStore
         from tests.helpers import put_workflow, start
 
-        store = DynamoStore.of(boto3.client("dynamodb"), FAKE_ENVIRONMENT["TABLE_NAME"])
+        store = DynamoStore(boto3.client("dynamodb"), FAKE_ENVIRONMENT["TABLE_NAME"])
         actions = [{"id": f"step{i}", "type": "delay", "params": {"seconds": 1}} for i in range(steps)]
         return cls(store, start(store, put_workflow(store, WORKSPACE, WORKFLOW, actions)).id)
 

@@ -89,8 +89,8 @@ def test_every_function_is_arm64_python312_traced_with_json_logs_and_the_common_
     synthesized: Synthesized,
 ) -> None:
     functions = synthesized.of_type("AWS::Lambda::Function")
-    layer_ids = list(synthesized.of_type("AWS::Lambda::LayerVersion"))
-    assert len(layer_ids) == 1
+    stack = synthesized.stack
+    common = synthesized.logical_id(stack.functions.layer)
     assert functions, "no functions synthesized"
     for logical_id, function in functions.items():
         properties = function["Properties"]
@@ -98,7 +98,7 @@ def test_every_function_is_arm64_python312_traced_with_json_logs_and_the_common_
         assert properties["Architectures"] == ["arm64"], logical_id
         assert properties["TracingConfig"] == {"Mode": "Active"}, logical_id
         assert properties["LoggingConfig"]["LogFormat"] == "JSON", logical_id
-        assert {"Ref": layer_ids[0]} in properties["Layers"], logical_id
+        assert {"Ref": common} in properties["Layers"], logical_id
         environment = properties["Environment"]["Variables"]
         assert environment["POWERTOOLS_SERVICE_NAME"] == constants.SERVICE_NAME, logical_id
         assert environment["POWERTOOLS_LOG_LEVEL"] == constants.LOG_LEVEL, logical_id
@@ -354,3 +354,20 @@ def test_the_cdk_json_app_command_runs_this_app() -> None:
     cdk_json = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())
     assert cdk_json["app"].endswith("app.py")
     assert cdk_json["context"], "cdk.json carries the feature flags the app is synthesized with"
+
+
+def test_only_the_authorizer_carries_the_jwt_layer_and_only_the_sse_function_the_web_layer(
+    synthesized: Synthesized,
+) -> None:
+    stack = synthesized.stack
+    auth_layer = {"Ref": synthesized.logical_id(stack.functions.auth_layer)}
+    web_layer = {"Ref": synthesized.logical_id(stack.functions.web_layer)}
+    with_auth, with_web = [], []
+    for logical_id, function in synthesized.of_type("AWS::Lambda::Function").items():
+        layers = function["Properties"]["Layers"]
+        if auth_layer in layers:
+            with_auth.append(logical_id)
+        if web_layer in layers:
+            with_web.append(logical_id)
+    assert with_auth == [synthesized.logical_id(stack.auth.authorizer_function.function)]
+    assert with_web == [synthesized.logical_id(stack.route_functions["stream_execution"])]

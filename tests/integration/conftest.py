@@ -36,7 +36,7 @@ def dynamodb(aws: None) -> Any:
 
 @pytest.fixture
 def store(dynamodb: Any) -> DynamoStore:
-    return DynamoStore.of(dynamodb, TABLE)
+    return DynamoStore(dynamodb, TABLE)
 
 
 class RequestCounter:

@@ -98,7 +98,7 @@ def test_given_the_sdk_repeats_every_write_that_already_succeeded_then_nothing_i
     """DynamoDB answers a repeated conditional write with a failed condition (its own first write
     changed the state): the store must tell that apart from losing to another writer."""
     lossy = LostAnswers(dynamodb)
-    store = DynamoStore.of(lossy, TABLE)
+    store = DynamoStore(lossy, TABLE)
 
     run = started(store)
     outcomes = run_to_the_end(StepRunner(store.executions, run))
@@ -115,7 +115,7 @@ def test_given_the_sdk_repeats_every_write_that_already_succeeded_then_nothing_i
 def test_given_the_sdk_repeats_a_cancel_that_succeeded_then_the_cancel_answers_cancelled(
     dynamodb: Any,
 ) -> None:
-    store = DynamoStore.of(LostAnswers(dynamodb), TABLE)
+    store = DynamoStore(LostAnswers(dynamodb), TABLE)
     run = started(store)
     StepRunner(store.executions, run).begin_delay(0)
 

@@ -334,7 +334,7 @@ def test_given_a_change_then_steps_are_read_once_and_only_from_the_first_open_st
     store: DynamoStore, dynamodb: Any, serve: Callable[[LiveSettings], str]
 ) -> None:
     # The test writes through its own client, so the shared one counts only the app's requests.
-    writer = DynamoStore.of(boto3.client("dynamodb"), TABLE)
+    writer = DynamoStore(boto3.client("dynamodb"), TABLE)
     execution_id, _ = pending_execution(writer)
     begin(writer, execution_id, 0)
     complete_step(writer, WS, execution_id, 0)

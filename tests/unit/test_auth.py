@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from authorize import handler as authorizer
 from execution_monitor import paths
-from execution_monitor.auth import principal_from_authorizer, require_member, verify_token
+from execution_monitor.auth import verify_token
 from execution_monitor.errors import NotFound, Unauthorized
+from execution_monitor.membership import principal_from_authorizer, require_member
 from execution_monitor.settings import reset_settings
 from tests.helpers import LambdaContext
 

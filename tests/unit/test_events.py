@@ -259,3 +259,43 @@ def test_given_any_at_least_once_delivery_of_the_stream_then_each_event_is_publi
     assert all(event.published for event in world.events.values())
     assert world.last is not None and world.last.status is run.execution.status  # never steps back
     assert sum(stats.count for stats in world.statistics.stats.values()) == (2 if ending == "complete" else 1)
+
+
+def test_given_a_failing_run_consumed_twice_then_its_metrics_count_each_event_once_by_action_type(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counts come from events, which are recorded once: a replayed stream counts nothing again."""
+    from execution_monitor.observability import flush
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    run, script = scripted_run("fail")
+    world = MemoryWorld(run.execution, run.steps)
+    records = records_of(run, script)
+    for _ in range(2):
+        consumer = StreamConsumer(
+            statistics=world.statistics,
+            workflows=world,
+            executions=world,
+            events_store=world,
+            publisher=world,
+        )
+        for record in records:
+            consumer.handle(record)
+        flush()
+
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emitted = [
+        (metric["Name"], document.get("ActionType"), document[metric["Name"]])
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+        if metric["Name"] != "StreamLag"
+    ]
+    names = sorted((name, action_type) for name, action_type, _ in emitted)
+    assert names == [
+        ("ExecutionsFailed", None),
+        ("StallsFlagged", None),
+        ("StepDuration", "http_request"),
+        ("StepFailures", "http_request"),
+    ]
+    assert all(document["service"] for document in documents)

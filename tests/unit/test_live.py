@@ -471,7 +471,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("STREAM_HEARTBEAT_SECONDS", "5")
     monkeypatch.setenv("STREAM_POLL_MIN_SECONDS", "0.1")
 
-    settings = LiveSettings()
+    settings = LiveSettings.from_environment()
 
     assert (settings.heartbeat_seconds, settings.poll_min_seconds, settings.poll_max_seconds) == (5, 0.1, 2.0)
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel
 from execution_monitor import jsonvalues
 from execution_monitor.actions.definitions import ACTION_TYPES
 from execution_monitor.api_model import ApiModel
-from execution_monitor.auth import principal_from_authorizer, require_member
 from execution_monitor.domain.execution import ExecutionState, StepState
 from execution_monitor.errors import (
     BadRequest,
@@ -29,8 +28,9 @@ from execution_monitor.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from execution_monitor.membership import principal_from_authorizer, require_member
 from execution_monitor.models import ErrorEnvelope, ExecutionEnvelope
-from execution_monitor.observability import logger, tracer
+from execution_monitor.observability import instrumented, logger
 from execution_monitor.settings import ApiSettings, Settings
 from execution_monitor.views import execution_view
 
@@ -202,8 +202,7 @@ def api_handler(*routers: Router, settings: tuple[type[Settings], ...] = ()) -> 
         kind.load()
     app = create_resolver(*routers)
 
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler
+    @instrumented
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return serve(app, event, context)
 

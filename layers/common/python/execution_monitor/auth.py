@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,23 +12,14 @@ from urllib.request import url2pathname
 import jwt
 
 from execution_monitor.api_model import IDENTIFIER_PATTERN
-from execution_monitor.errors import NotFound, Unauthorized
+from execution_monitor.errors import Unauthorized
+from execution_monitor.membership import Principal
 from execution_monitor.settings import AuthSettings
 
 WORKSPACE_GROUP_PREFIX = "workspace:"
 GROUPS_CLAIM = "cognito:groups"
 CLOCK_SKEW_SECONDS = 30
 _WORKSPACE_ID = re.compile(IDENTIFIER_PATTERN)
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    workspaces: frozenset[str]
-
-    def authorizer_context(self) -> dict[str, str]:
-        """What API Gateway carries to the handlers (string values only)."""
-        return {"sub": self.subject, "workspaces": ",".join(sorted(self.workspaces))}
 
 
 @lru_cache(maxsize=4)
@@ -92,17 +82,3 @@ def verify_token(token: str) -> Principal:
         and _WORKSPACE_ID.fullmatch(group.removeprefix(WORKSPACE_GROUP_PREFIX))
     )
     return Principal(subject=str(claims["sub"]), workspaces=workspaces)
-
-
-def principal_from_authorizer(context: dict[str, Any] | None) -> Principal:
-    """The principal the authorizer put in the request context (the only source handlers trust)."""
-    if not context or not context.get("sub"):
-        raise Unauthorized("the request was not authorized")
-    members = str(context.get("workspaces") or "")
-    return Principal(subject=str(context["sub"]), workspaces=frozenset(filter(None, members.split(","))))
-
-
-def require_member(principal: Principal, workspace_id: str) -> None:
-    # Not a 403: a caller outside the workspace must not learn that it exists.
-    if workspace_id not in principal.workspaces:
-        raise NotFound("not found")

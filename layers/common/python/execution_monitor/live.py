@@ -33,18 +33,17 @@ import json
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from execution_monitor.domain.execution import ExecutionState, StepState
 from execution_monitor.domain.status import StepStatus
 from execution_monitor.models import ExecutionEnvelope
 from execution_monitor.observability import logger
+from execution_monitor.settings import Settings
 from execution_monitor.store.interface import LiveReader, Loaded
 from execution_monitor.views import execution_view
 
@@ -54,10 +53,8 @@ KEEP_ALIVE = ": keep-alive\n\n"
 T = TypeVar("T")
 
 
-class LiveSettings(BaseSettings):
+class LiveSettings(Settings):
     """Tunables of the stream, from the environment (STREAM_*); tests pass values directly."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     retry_ms: int = Field(default=3000, ge=0, alias="STREAM_RETRY_MS")
     heartbeat_seconds: float = Field(
@@ -80,9 +77,8 @@ class LiveSettings(BaseSettings):
         return self
 
 
-@lru_cache(maxsize=1)
 def live_settings() -> LiveSettings:
-    return LiveSettings()
+    return LiveSettings.load()
 
 
 # -- wire format ---------------------------------------------------------------------------------

@@ -44,8 +44,7 @@ class StatisticsUpdater:
         step = completed_step_from_image(record.dynamodb.new_image) if record.dynamodb else None
         if step is None or not foldable(step):
             return "skipped"
-        self.fold(step)
-        return "folded"
+        return "folded" if self.fold(step) else "known"
 
     def _stats(self, workflow: WorkflowRef, action_id: str) -> StepStats:
         known = self._known.setdefault(workflow, {})
@@ -55,7 +54,8 @@ class StatisticsUpdater:
             loaded.add(action_id)
         return known.get(action_id, StepStats())
 
-    def fold(self, step: StepState) -> None:
+    def fold(self, step: StepState) -> bool:
+        """Folds the step's attempt in; True when it was not in the statistics yet."""
         workflow = (step.workspace_id, step.workflow_id)
         action_hash = definition_hash(step.action)
         key = sample_key(step.execution_id, step.index, step.attempt)
@@ -65,13 +65,16 @@ class StatisticsUpdater:
             before = self._stats(workflow, step.action_id)
             after = before.add(step.completed_at, step.wall_ms, action_hash, key)
             if after == before:
-                break  # already in (only the mark was missing), or an outdated definition
+                added = False  # already in (only the mark was missing), or an outdated definition
+                break
             if self.store.put_step_stats(*workflow, step.action_id, before, after):
                 self._known[workflow][step.action_id] = replace(after, version=before.version + 1)
                 self.folded += 1
+                added = True
                 break
             # Another writer updated this action's statistics: read them again and fold again.
             self._loaded[workflow].discard(step.action_id)
         else:
             raise StoreContention(f"statistics of {step.action_id} kept changing; the record will be retried")
         self.store.mark_step_folded(step)
+        return added

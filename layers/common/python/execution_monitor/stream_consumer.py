@@ -17,15 +17,23 @@ from typing import Protocol
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from execution_monitor import clock
+from execution_monitor import clock, observability
 from execution_monitor.domain import events
-from execution_monitor.domain.events import EventRef, RecordedEvent
+from execution_monitor.domain.events import EventKind, EventRef, RecordedEvent
 from execution_monitor.domain.execution import ExecutionState
 from execution_monitor.domain.workflow import LastExecution, Workflow
 from execution_monitor.notifications import event_payload
 from execution_monitor.statistics_updater import StatisticsUpdater, foldable
 from execution_monitor.store.dynamodb.items import execution_change, step_change
 from execution_monitor.store.interface import Loaded, StatisticsStore
+
+# The product's counts, one per event kind (each event is recorded exactly once).
+_COUNTED = {
+    EventKind.EXECUTION_COMPLETED: "ExecutionsCompleted",
+    EventKind.EXECUTION_FAILED: "ExecutionsFailed",
+    EventKind.EXECUTION_CANCELLED: "ExecutionsCancelled",
+    EventKind.EXECUTION_STALLED: "StallsFlagged",
+}
 
 # What the consumer needs of each store (the stores offer more).
 
@@ -66,6 +74,7 @@ class StreamConsumer:
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self.statistics = StatisticsUpdater(statistics, now)
+        self.now = now
         self.workflows = workflows
         self.executions = executions
         self.events = events_store
@@ -82,17 +91,24 @@ class StreamConsumer:
         stream = record.dynamodb
         if stream is None:
             return "skipped"
+        if stream.approximate_creation_date_time:  # whole seconds, as DynamoDB Streams give it
+            lag = self.now().timestamp() - stream.approximate_creation_date_time
+            observability.milliseconds("StreamLag", max(0.0, lag * 1000))
         old, new = stream.old_image or None, stream.new_image or None
         change = execution_change(old, new)
         if change is not None:
             self._summarise(*change)
-            return self._notify(events.execution_events(*change))
+            for ref in self._notify(events.execution_events(*change)):
+                observability.count(_COUNTED[ref.kind])
+            return "processed"
         moved = step_change(old, new)
         if moved is not None:
             before, after = moved
-            if foldable(after):
-                self.statistics.fold(after)
-            return self._notify(events.step_events(before, after))
+            if foldable(after) and self.statistics.fold(after):
+                observability.milliseconds("StepDuration", after.wall_ms or 0, ActionType=after.action_type)
+            if self._notify(events.step_events(before, after)):
+                observability.count("StepFailures", ActionType=after.action_type)
+            return "processed"
         return "skipped"
 
     def _summarise(self, before: ExecutionState | None, after: ExecutionState) -> None:
@@ -101,18 +117,21 @@ class StreamConsumer:
         last = LastExecution(after.id, after.status, after.started_at, after.version)
         self.workflows.record_last_execution(after.workspace_id, after.workflow_id, last)
 
-    def _notify(self, refs: list[EventRef]) -> str:
+    def _notify(self, refs: list[EventRef]) -> list[EventRef]:
+        """Records and publishes each event not published yet; returns those recorded just now."""
+        recorded_now = []
         for ref in refs:
             recorded = self.events.get_event(ref)
             if recorded is None:
                 if not self.events.record_event(ref, self._payload(ref), self._webhook_urls(ref)):
                     continue  # recorded concurrently by another consumer, which publishes it
+                recorded_now.append(ref)
                 recorded = self.events.get_event(ref)
             if recorded is not None and not recorded.published:
                 self.publisher.publish(recorded)
                 self.events.mark_published(ref)
                 self.published += 1
-        return "notified" if refs else "processed"
+        return recorded_now
 
     def _payload(self, ref: EventRef) -> str:
         loaded = self.executions.get_execution(ref.workspace_id, ref.execution_id)

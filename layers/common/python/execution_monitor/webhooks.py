@@ -32,6 +32,13 @@ class Outcome:
     delivered: bool
     retry_in: int | None = None
 
+    @property
+    def name(self) -> str:
+        """delivered, retrying or failed (the WebhookDeliveries metric's Outcome)."""
+        if self.delivered:
+            return "delivered"
+        return "failed" if self.retry_in is None else "retrying"
+
 
 DELIVERED = Outcome(delivered=True)
 GIVEN_UP = Outcome(delivered=False)

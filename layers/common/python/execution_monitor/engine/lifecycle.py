@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from execution_monitor import clock, jsonvalues
+from execution_monitor import clock, jsonvalues, observability
 from execution_monitor.actions.definitions import ActionDefinition
 from execution_monitor.domain import progress, transitions
 from execution_monitor.domain.execution import ExecutionState, Run, StepState, retryable_step
@@ -73,6 +73,7 @@ def _launch(
         raise
     try:
         runner.start(execution.current_run_id, run_input(execution, steps, execution.current_run_id))
+        observability.count("ExecutionsStarted")
     except Exception as error:
         logger.exception("could not start the first run")
         store.end_execution(

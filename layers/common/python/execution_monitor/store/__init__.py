@@ -12,4 +12,4 @@ from execution_monitor.store.dynamodb import DynamoStore
 @cache
 def default_store() -> DynamoStore:
     """The store built from settings and the cached client (created on first use, not import)."""
-    return DynamoStore.of(client("dynamodb"), TableSettings.load().table_name)
+    return DynamoStore(client("dynamodb"), TableSettings.load().table_name)

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from execution_monitor.actions.definitions import ActionDefinition
-from execution_monitor.domain.events import DeliveryAttempt, EventRef, RecordedEvent
-from execution_monitor.domain.execution import ExecutionState, StepState
-from execution_monitor.domain.statistics import StepStats
 from execution_monitor.domain.status import ExecutionStatus
-from execution_monitor.domain.transitions import Transition
-from execution_monitor.domain.workflow import (
-    IdempotencyClaim,
-    LastExecution,
-    Webhook,
-    Workflow,
-    WorkflowSummary,
-)
+
+if TYPE_CHECKING:  # annotations only: what a function imports at its cold start is what it uses
+    from execution_monitor.actions.definitions import ActionDefinition
+    from execution_monitor.domain.events import DeliveryAttempt, EventRef, RecordedEvent
+    from execution_monitor.domain.execution import ExecutionState, StepState
+    from execution_monitor.domain.statistics import StepStats
+    from execution_monitor.domain.transitions import Transition
+    from execution_monitor.domain.workflow import (
+        IdempotencyClaim,
+        LastExecution,
+        Webhook,
+        Workflow,
+        WorkflowSummary,
+    )
 
 
 class StoreContention(Exception):
@@ -56,7 +58,7 @@ class WorkflowPage:
     next_cursor: str | None
 
 
-Loaded = tuple[ExecutionState, list[StepState]]
+Loaded = tuple["ExecutionState", list["StepState"]]
 
 
 class WorkflowStore(Protocol):

@@ -1,30 +1,48 @@
-"""The DynamoDB adapter of the store interfaces: one table object per kind of data, composed."""
+"""The DynamoDB adapter of the store interfaces: one table object per kind of data, composed.
+
+Each is built on first use, so a function imports (and pays a cold start for) only the parts of
+the adapter it uses.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from execution_monitor.store.dynamodb.events import EventTable
-from execution_monitor.store.dynamodb.executions import ExecutionTable
-from execution_monitor.store.dynamodb.statistics import StatisticsTable
-from execution_monitor.store.dynamodb.workflows import WorkflowTable
+if TYPE_CHECKING:
+    from execution_monitor.store.dynamodb.events import EventTable
+    from execution_monitor.store.dynamodb.executions import ExecutionTable
+    from execution_monitor.store.dynamodb.statistics import StatisticsTable
+    from execution_monitor.store.dynamodb.workflows import WorkflowTable
 
 
-@dataclass(frozen=True)
 class DynamoStore:
     """The store of one table, taking an injected low-level client."""
 
-    workflows: WorkflowTable
-    executions: ExecutionTable
-    statistics: StatisticsTable
-    events: EventTable
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
 
-    @classmethod
-    def of(cls, client: Any, table: str) -> DynamoStore:
-        return cls(
-            WorkflowTable(client, table),
-            ExecutionTable(client, table),
-            StatisticsTable(client, table),
-            EventTable(client, table),
-        )
+    @cached_property
+    def workflows(self) -> WorkflowTable:
+        from execution_monitor.store.dynamodb.workflows import WorkflowTable
+
+        return WorkflowTable(self.client, self.table)
+
+    @cached_property
+    def executions(self) -> ExecutionTable:
+        from execution_monitor.store.dynamodb.executions import ExecutionTable
+
+        return ExecutionTable(self.client, self.table)
+
+    @cached_property
+    def statistics(self) -> StatisticsTable:
+        from execution_monitor.store.dynamodb.statistics import StatisticsTable
+
+        return StatisticsTable(self.client, self.table)
+
+    @cached_property
+    def events(self) -> EventTable:
+        from execution_monitor.store.dynamodb.events import EventTable
+
+        return EventTable(self.client, self.table)
