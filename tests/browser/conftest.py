@@ -87,9 +87,11 @@ def page(context: Any) -> Iterator[Any]:
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
     page.on(
         "console",
-        lambda message: problems.append(f"CSP: {message.text}")
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            problems.append(f"CSP: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     yield page
     assert not problems, problems
@@ -118,6 +120,10 @@ class Tenant:
         assert response.status_code == 202, response.text
         execution_id: str = response.json()["execution"]["id"]
         return execution_id
+
+    def cancel(self, workflow_id: str, execution_id: str) -> None:
+        path = f"{workflow_path(self.workspace_id, workflow_id)}/executions/{execution_id}/cancel"
+        assert self.api.post(path, headers=self.headers).status_code == 200
 
     def execution(self, workflow_id: str, execution_id: str) -> dict[str, Any]:
         path = f"{workflow_path(self.workspace_id, workflow_id)}/executions/{execution_id}"

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.xdist_group("browser")
 RECORD_ANNOUNCEMENTS = """() => {
   window.__announced = [];
   const region = document.querySelector('execution-monitor [role="status"]');
-  new MutationObserver(() => window.__announced.push(region.textContent)).observe(region, { childList: true, characterData: true, subtree: true });
+  new MutationObserver(() => window.__announced.push(region.textContent))
+    .observe(region, { childList: true, characterData: true, subtree: true });
 }"""
 
 
@@ -67,7 +68,8 @@ def test_given_a_failed_step_then_it_is_highlighted_with_its_error_and_expands_t
     page: Any, tenant: Tenant, loopback: Loopback
 ) -> None:
     loopback.statuses = [500]
-    tenant.put_workflow("fails", delay("prepare", 0), http_call("charge", f"{loopback.url}/charge", "Charge card"))
+    charge = http_call("charge", f"{loopback.url}/charge", "Charge card")
+    tenant.put_workflow("fails", delay("prepare", 0), charge)
     execution_id = tenant.start("fails")
     tenant.wait_for("fails", execution_id, lambda execution: execution["status"] == "failed")
 
@@ -92,9 +94,8 @@ def test_given_a_failed_step_when_retried_by_keyboard_alone_then_the_plan_shows_
     page: Any, tenant: Tenant, loopback: Loopback
 ) -> None:
     loopback.statuses = [500]  # fails once, then answers 200
-    tenant.put_workflow(
-        "flaky", delay("prepare", 0, "Prepare"), http_call("charge", f"{loopback.url}/c", "Charge"), delay("ship", 0)
-    )
+    charge = http_call("charge", f"{loopback.url}/c", "Charge")
+    tenant.put_workflow("flaky", delay("prepare", 0, "Prepare"), charge, delay("ship", 0))
     execution_id = tenant.start("flaky")
     tenant.wait_for("flaky", execution_id, lambda execution: execution["status"] == "failed")
     monitor = open_execution(page, tenant, "flaky", execution_id)
@@ -139,7 +140,8 @@ def test_given_a_running_execution_when_cancelled_by_keyboard_then_it_reads_canc
     tenant.put_workflow("slow", delay("warm", 0), delay("long", 60, "Long wait"), delay("after", 0))
     execution_id = tenant.start("slow")
     monitor = open_execution(page, tenant, "slow", execution_id)
-    expect(monitor.locator('li.step[data-action-id="long"] .badge')).to_have_text("Running", timeout=DEADLINE_MS)
+    long_wait = monitor.locator('li.step[data-action-id="long"] .badge')
+    expect(long_wait).to_have_text("Running", timeout=DEADLINE_MS)
     cancel = monitor.get_by_role("button", name="Cancel execution")
 
     tab_to(page, cancel)
@@ -165,10 +167,7 @@ def test_given_a_cancelled_execution_when_retried_by_keyboard_then_the_new_execu
 ) -> None:
     tenant.put_workflow("again", delay("long", 60))
     execution_id = tenant.start("again")
-    tenant.api.post(
-        f"/api/workspaces/{tenant.workspace_id}/workflows/again/executions/{execution_id}/cancel",
-        headers=tenant.headers,
-    )
+    tenant.cancel("again", execution_id)
     monitor = open_execution(page, tenant, "again", execution_id)
     retry = monitor.get_by_role("button", name="Retry execution")
 
@@ -184,9 +183,7 @@ def test_given_a_cancelled_execution_when_retried_by_keyboard_then_the_new_execu
     assert page.evaluate("() => document.activeElement.tagName") == "H1"
     new_id = new_monitor.get_attribute("execution-id")
     assert tenant.execution("again", new_id)["retryOf"] == execution_id
-    tenant.api.post(
-        f"/api/workspaces/{tenant.workspace_id}/workflows/again/executions/{new_id}/cancel", headers=tenant.headers
-    )
+    tenant.cancel("again", new_id)
 
 
 def test_given_the_stream_is_blocked_then_the_page_follows_by_polling_with_etags_and_stops_at_the_end(
@@ -213,7 +210,9 @@ def test_given_the_stream_is_blocked_then_the_page_follows_by_polling_with_etags
     assert live_counts(page)["fetches"] == settled["fetches"]
 
 
-def test_given_the_tab_is_hidden_then_polling_pauses_and_resumes_when_it_is_shown(page: Any, tenant: Tenant) -> None:
+def test_given_the_tab_is_hidden_then_polling_pauses_and_resumes_when_it_is_shown(
+    page: Any, tenant: Tenant
+) -> None:
     tenant.put_workflow("hidden", delay("long", 60))
     execution_id = tenant.start("hidden")
     page.route("**/stream?*", lambda route: route.abort())
@@ -228,10 +227,7 @@ def test_given_the_tab_is_hidden_then_polling_pauses_and_resumes_when_it_is_show
 
     with page.expect_request(lambda request: request.url.endswith(f"/executions/{execution_id}")):
         page.evaluate("() => window.__setHidden(false)")
-    tenant.api.post(
-        f"/api/workspaces/{tenant.workspace_id}/workflows/hidden/executions/{execution_id}/cancel",
-        headers=tenant.headers,
-    )
+    tenant.cancel("hidden", execution_id)
     expect(monitor.locator(".monitor-status")).to_have_text("Cancelled", timeout=DEADLINE_MS)
 
 
@@ -248,9 +244,6 @@ def test_given_the_tab_is_hidden_then_the_stream_closes_and_reopens_when_it_is_s
 
     with page.expect_request("**/stream?*"):
         page.evaluate("() => window.__setHidden(false)")
-    tenant.api.post(
-        f"/api/workspaces/{tenant.workspace_id}/workflows/hidden_sse/executions/{execution_id}/cancel",
-        headers=tenant.headers,
-    )
+    tenant.cancel("hidden_sse", execution_id)
     expect(monitor.locator(".monitor-status")).to_have_text("Cancelled", timeout=DEADLINE_MS)
     page.wait_for_function("() => window.__liveCounts().openEventSources === 0")
