@@ -19,6 +19,8 @@ import { isTerminal, statusBadge, statusLabel } from './status.js';
 import { watchExecution } from './watch.js';
 
 const OUTPUT_PREVIEW_CHARS = 20_000;
+const FIRST_ROWS = 60; // more than a tall screen shows
+const ROWS_PER_TASK = 150;
 const TICK_MS = 1000;
 
 function booleanAttribute(element, name, fallback) {
@@ -93,6 +95,7 @@ class MonitorView {
     this.retryable = new Set();
     this.lastStatus = null;
     this.tickTimer = null;
+    this.buildTimer = null;
     this.dialogAbort = null;
     this.build();
   }
@@ -155,6 +158,7 @@ class MonitorView {
 
   destroy() {
     clearInterval(this.tickTimer);
+    clearTimeout(this.buildTimer);
     this.tickTimer = null;
     this.dialogAbort?.abort();
     this.host.querySelector('dialog')?.close();
@@ -225,7 +229,7 @@ class MonitorView {
     if (!show) return;
     const items = failed.map((step) => html`<li><a href="#step-${this.ids.executionId}-${step.actionId}">${step.name || step.actionId}</a> failed on attempt ${step.attempt}: <span class="error-text">${step.error || 'no error message'}</span></li>`);
     this.slots.failure.innerHTML = html`
-      <h3 class="failure-title">${statusBadge('failed')} Why it failed</h3>
+      <h3 class="failure-title"><span class="badge" data-status="failed"><span class="icon" aria-hidden="true"></span></span>Why it failed</h3>
       ${execution.error ? html`<p class="error-text">${execution.error}</p>` : ''}
       ${items.length ? html`<ul class="failure-steps">${items}</ul>` : ''}`.markup;
   }
@@ -253,20 +257,41 @@ class MonitorView {
     this.retryable = retryable;
     for (const id of ids) {
       const row = this.rows.get(id);
-      const step = row && this.watch.getActionResult(id);
+      const step = row && steps[row.index];
       if (step) this.patchRow(row, step, retryable.has(id));
     }
   }
 
+  /**
+   * The first rows now (what the screen shows), the rest in later tasks of ROWS_PER_TASK each,
+   * so a 1,000-step execution paints at once and no task blocks input for long. Rows not built
+   * yet need no patching: they are built from the state current at their turn.
+   */
   buildSteps(steps, retryable, order) {
     this.stepOrder = order;
     this.retryable = retryable;
-    this.slots.steps.innerHTML = steps.map((step, index) => `<li class="step" id="step-${this.ids.executionId}-${step.actionId}" data-action-id="${step.actionId}" data-status="${step.status}">${this.rowMarkup(step, index, retryable.has(step.actionId))}</li>`).join('');
+    clearTimeout(this.buildTimer);
     this.rows = new Map();
-    [...this.slots.steps.children].forEach((element, index) => {
+    this.slots.steps.replaceChildren();
+    this.appendRows(0, FIRST_ROWS);
+  }
+
+  appendRows(from, count) {
+    this.buildTimer = null;
+    const steps = this.execution.actionResults ?? [];
+    const upto = Math.min(steps.length, from + count);
+    const markup = [];
+    for (let index = from; index < upto; index += 1) {
       const step = steps[index];
-      this.rows.set(step.actionId, { element, index, signature: signature(step, retryable.has(step.actionId)) });
-    });
+      markup.push(`<li class="step" id="step-${this.ids.executionId}-${step.actionId}" data-action-id="${step.actionId}" data-status="${step.status}">${this.rowMarkup(step, index, this.retryable.has(step.actionId))}</li>`);
+    }
+    this.slots.steps.insertAdjacentHTML('beforeend', markup.join(''));
+    const elements = this.slots.steps.children;
+    for (let index = from; index < upto; index += 1) {
+      const step = steps[index];
+      this.rows.set(step.actionId, { element: elements[index], index, signature: signature(step, this.retryable.has(step.actionId)) });
+    }
+    if (upto < steps.length) this.buildTimer = setTimeout(() => this.appendRows(upto, ROWS_PER_TASK), 0);
   }
 
   patchRow(row, step, canRetry) {
@@ -318,7 +343,7 @@ class MonitorView {
       </dl>
       ${step.error ? html`<h4>Error</h4><pre class="code error-text">${step.error}</pre>` : ''}
       <h4>Output</h4>
-      ${step.output === null || step.output === undefined ? html`<p>No output yet.</p>` : html`<pre class="code" tabindex="0">${outputPreview(step.output)}</pre>`}
+      ${step.output === null || step.output === undefined ? html`<p>${isTerminal(step.status) || step.status === 'skipped' ? 'No output.' : 'No output yet.'}</p>` : html`<pre class="code" tabindex="0">${outputPreview(step.output)}</pre>`}
       <h4>Attempts</h4>
       ${attempts.length ? html`<table class="attempts">
         <thead><tr><th scope="col">Attempt</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Duration</th><th scope="col">Error</th></tr></thead>

@@ -20,7 +20,8 @@ export function formatDuration(milliseconds) {
 /** Whole seconds only: for counters that tick every second (elapsed, remaining). */
 export function formatClockDuration(milliseconds) {
   if (milliseconds === null || milliseconds === undefined) return '';
-  return formatDuration(Math.floor(Math.max(0, milliseconds) / 1000) * 1000).replace(/^0 ms$/, '0 s');
+  const seconds = Math.floor(Math.max(0, milliseconds) / 1000);
+  return seconds < 60 ? `${seconds} s` : formatDuration(seconds * 1000);
 }
 
 export function formatTime(iso) {
