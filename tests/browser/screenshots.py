@@ -16,7 +16,7 @@ import httpx
 from playwright.sync_api import expect, sync_playwright
 
 from infrastructure.local import tokens
-from tests.browser.conftest import Tenant, chromium_path, delay, http_call
+from tests.browser.conftest import INSTALL_HINT, Tenant, chromium_path, delay, http_call
 from tests.browser.runtime import local_runtime
 from tests.e2e.support import REPO_ROOT
 from tests.integration.loopback import loopback_server
@@ -46,7 +46,7 @@ def shoot(page: Any, path: Path) -> None:
 def main() -> int:
     executable = chromium_path()
     if executable is None:
-        sys.exit("Chromium is not installed: apt-get install -y --no-install-recommends chromium fonts-liberation")
+        sys.exit(f"Chromium is not installed: {INSTALL_HINT}")
     with (
         tempfile.TemporaryDirectory() as scratch,
         local_runtime(Path(scratch) / "runtime.log") as base_url,
