@@ -23,7 +23,6 @@ from tests.integration.loopback import loopback_server
 
 DOCS = REPO_ROOT / "docs"
 WORKSPACE = "acme"
-VIEWPORT = {"width": 1280, "height": 860}
 
 
 def actions(api_url: str, warehouse_url: str, transform_seconds: int) -> list[dict[str, Any]]:
@@ -60,7 +59,9 @@ def main() -> int:
         first = tenant.start("order_sync")
         tenant.wait_for("order_sync", first, lambda execution: execution["status"] == "completed")
         browser = playwright.chromium.launch(executable_path=executable)
-        page = browser.new_page(base_url=base_url, viewport=VIEWPORT, color_scheme="light")
+        page = browser.new_page(
+            base_url=base_url, viewport={"width": 1280, "height": 860}, color_scheme="light"
+        )
 
         running = tenant.start("order_sync")
         tenant.wait_for("order_sync", running, lambda e: e["actionResults"][2]["status"] == "running")

@@ -1,5 +1,5 @@
 // Pieces every page uses: breadcrumbs, the "not available" state, a polled list section.
-import { html } from '../dom.js';
+import { html, uniqueId } from '../dom.js';
 import { Poller } from '../poller.js';
 import { swapContent } from '../lists.js';
 
@@ -43,4 +43,25 @@ export function pollSection(container, { api, path, intervalMs = 2000, render, w
       poller.poke();
     },
   };
+}
+
+/** "Open a workspace/workflow by id": a small form section; `hrefFor(id)` is where it goes. */
+export function openByIdSection(what) {
+  const headingId = uniqueId('open-heading');
+  const inputId = uniqueId('open-id');
+  return html`<section class="page-section" aria-labelledby="${headingId}">
+      <h2 id="${headingId}">Open a ${what}</h2>
+      <form class="toolbar" data-open-by-id>
+        <div class="field"><label for="${inputId}">${what[0].toUpperCase()}${what.slice(1)} id</label>
+          <input id="${inputId}" name="id" required pattern="[A-Za-z0-9_\\-]{1,64}" autocomplete="off"></div>
+        <button type="submit" class="button">Open</button>
+      </form>
+    </section>`;
+}
+
+export function wireOpenById(container, app, hrefFor) {
+  container.querySelector('form[data-open-by-id]').addEventListener('submit', (event) => {
+    event.preventDefault();
+    app.navigate(hrefFor(encodeURIComponent(new FormData(event.target).get('id'))));
+  });
 }

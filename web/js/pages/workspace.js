@@ -2,7 +2,7 @@
 import { paths } from '../api.js';
 import { html } from '../dom.js';
 import { executionsTable, workflowsTable } from '../lists.js';
-import { breadcrumbs, pollSection } from './common.js';
+import { breadcrumbs, openByIdSection, pollSection, wireOpenById } from './common.js';
 
 export function workspacePage(main, { workspaceId }, app) {
   app.setTitle(`Workspace ${workspaceId}`);
@@ -17,19 +17,8 @@ export function workspacePage(main, { workspaceId }, app) {
       <h2 id="ws-workflows">Workflows</h2>
       <div data-slot="workflows"><p>Loading…</p></div>
     </section>
-    <section class="page-section" aria-labelledby="ws-open">
-      <h2 id="ws-open">Open a workflow</h2>
-      <form class="toolbar">
-        <div class="field"><label for="ws-workflow-id">Workflow id</label>
-          <input id="ws-workflow-id" name="workflow" required pattern="[A-Za-z0-9_\\-]{1,64}" autocomplete="off"></div>
-        <button type="submit" class="button">Open</button>
-      </form>
-    </section>`.markup;
-  main.querySelector('form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const workflowId = new FormData(event.target).get('workflow');
-    app.navigate(`/workspaces/${encodeURIComponent(workspaceId)}/workflows/${encodeURIComponent(workflowId)}`);
-  });
+    ${openByIdSection('workflow')}`.markup;
+  wireOpenById(main, app, (id) => `/workspaces/${encodeURIComponent(workspaceId)}/workflows/${id}`);
   const running = pollSection(main.querySelector('[data-slot="running"]'), {
     api: app.api,
     what: 'running executions',
