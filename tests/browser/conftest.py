@@ -40,8 +40,11 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One Chromium per test module, not per session: Playwright's sync API keeps an asyncio loop
+    marked running on this thread while it lives, which would break any non-browser test (they
+    call asyncio.run) that xdist schedules on this worker between two browser modules."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
