@@ -184,7 +184,7 @@ export class ExecutionWatch {
     }
     this.streamFailed = false; // back in view: give the stream another chance
     if (this.options.enableSSE) this.poller.stop();
-    this.goLive();
+    this.goLive({ firstView: !this.snapshot.execution }); // opened in a background tab: load now
   }
 
   // --- reading and applying ------------------------------------------------------------------
