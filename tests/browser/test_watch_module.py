@@ -4,9 +4,11 @@ and a scripted EventSource: the seed's options and return values, merging, event
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Tenant
 
@@ -273,3 +275,53 @@ def test_given_the_rfc_7636_example_then_the_pkce_challenge_matches(app_page: An
     )
 
     assert challenge == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_given_an_estimate_then_time_remaining_counts_down_and_elapsed_counts_up_until_the_end(
+    app_page: Any,
+) -> None:
+    app_page.evaluate(
+        """([running, completed]) => {
+          window.EventSource = window.FakeEventSource;
+          const now = Date.now();
+          running.startedAt = new Date(now - 10_000).toISOString();
+          running.progress.estimatedCompletionAt = new Date(now + 30_000).toISOString();
+          running.progress.estimatedTimeRemaining = 30_000;
+          window.__finish = () => {
+            window.FakeEventSource.instances.at(-1).emit('snapshot', { execution: completed });
+          };
+          const element = document.createElement('execution-monitor');
+          const attributes = [['workspace-id', 'stub'], ['workflow-id', 'wf'], ['execution-id', 'exec_1'],
+            ['enable-sse', '']];
+          for (const [name, value] of attributes) element.setAttribute(name, value);
+          document.querySelector('main').append(element);
+          const source = window.FakeEventSource.instances.at(-1);
+          source.open();
+          source.emit('snapshot', { execution: running });
+        }""",
+        [
+            execution("running", 1, [step("a", "running")]),
+            {**execution("completed", 2, [step("a", "completed")]), "duration": 12_345},
+        ],
+    )
+    remaining = app_page.locator('execution-monitor [data-slot="remaining"]')
+    elapsed = app_page.locator('execution-monitor [data-slot="elapsed"]')
+
+    first_remaining, first_elapsed = seconds(remaining.inner_text()), seconds(elapsed.inner_text())
+    assert 25 <= first_remaining <= 30
+    assert 10 <= first_elapsed <= 15
+    expect(remaining).not_to_have_text(remaining.inner_text(), timeout=10_000)
+    expect(elapsed).not_to_have_text(elapsed.inner_text(), timeout=10_000)
+    assert seconds(remaining.inner_text()) < first_remaining
+    assert seconds(elapsed.inner_text()) > first_elapsed
+
+    app_page.evaluate("() => window.__finish()")
+
+    expect(app_page.locator('execution-monitor [data-slot="elapsed-label"]')).to_have_text("Duration")
+    expect(elapsed).to_have_text("12 s")
+    expect(app_page.locator('execution-monitor [data-slot="remaining-row"]')).to_be_hidden()
+
+
+def seconds(text: str) -> int:
+    """ "About 27 s" -> 27"""
+    return int(re.search(r"(\d+) s", text).group(1))  # type: ignore[union-attr]
