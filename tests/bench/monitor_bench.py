@@ -18,18 +18,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from infrastructure.local.static import StaticSite
+from tests.browser.runtime import static_site
 
 STEPS = 1000
 PAGE_LOADS = 7
@@ -106,22 +99,6 @@ def _update(completed: int) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _static_server() -> Iterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(StaticSite(), log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-
-
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -137,7 +114,7 @@ def run_monitor_bench() -> list[dict[str, Any]]:
     setup = f"window.__benchStepCount = {STEPS}; window.__benchSnapshotJson = {json.dumps(snapshot_json)};"
     samples: dict[str, list[float]] = {"first view": [], "from navigation": [], "all rows": []}
     updates: list[float] = []
-    with _static_server() as base_url, sync_playwright() as playwright:
+    with static_site() as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)
         version = browser.version
         for load in range(PAGE_LOADS):

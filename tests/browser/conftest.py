@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from infrastructure.local import tokens
-from tests.browser.runtime import local_runtime
+from tests.browser.runtime import local_runtime, static_site
 from tests.e2e.support import bearer, definition, unique, workflow_path
 from tests.integration.loopback import Loopback, loopback_server
 
@@ -62,8 +62,16 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with local_runtime(tmp_path_factory.mktemp("browser-runtime") / "output.log") as base_url:
+def other_origins() -> Iterator[tuple[str, str]]:
+    """web/ on two more origins: the first is in the runtime's ALLOWED_ORIGINS, the second is not."""
+    with static_site() as allowed, static_site() as refused:
+        yield allowed, refused
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, other_origins: tuple[str, str]) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("browser-runtime") / "output.log"
+    with local_runtime(log, ALLOWED_ORIGINS=other_origins[0]) as base_url:
         yield base_url
 
 

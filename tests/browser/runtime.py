@@ -1,5 +1,6 @@
 """`python -m infrastructure.local` (what `make dev` runs) as a child process, for browser tests,
-the CORS tests (which need ALLOWED_ORIGINS set before it starts) and the screenshot script."""
+the CORS tests (which need ALLOWED_ORIGINS set before it starts) and the screenshot script; and
+web/ alone on another port (another origin), for cross-origin checks and the monitor bench."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 
+from infrastructure.local.static import StaticSite
 from tests.e2e.support import IMPORT_ROOTS, REPO_ROOT
 
 STARTUP_TIMEOUT_SECONDS = 60
@@ -72,3 +76,21 @@ def _await_health(base_url: str, process: subprocess.Popen[bytes], log_path: Pat
             pass
         time.sleep(0.1)
     raise RuntimeFailed(f"the local runtime was not healthy within {STARTUP_TIMEOUT_SECONDS}s")
+
+
+@contextmanager
+def static_site() -> Iterator[str]:
+    """web/ served by the same static app as `make dev`, in this process, on a free port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(StaticSite(), log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+        sock.close()
