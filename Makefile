@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 PORT ?= 8080
 WORKSPACE ?= demo
 
-.PHONY: venv dev token test test-fast lint format synth openapi bench clean
+.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean
 
 $(STAMP): requirements.txt layers/common/requirements.txt layers/web/requirements.txt layers/auth/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: lint ## ruff, mypy, then every test suite
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit tests/integration -q
+
+test-browser: $(STAMP) ## the monitor in headless Chromium (apt-get install chromium fonts-liberation)
+	$(BIN)/pytest tests/browser -q
+
+screenshots: $(STAMP) ## retake docs/monitor-*.png (needs Chromium)
+	$(BIN)/python -m tests.browser.screenshots
 
 synth: $(STAMP) ## synthesize the CloudFormation template into cdk.out/ (offline)
 	$(BIN)/python app.py

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from execution_monitor import paths
 
+API_PREFIX = paths.API_PREFIX
+
 
 @dataclass(frozen=True)
 class Route:

@@ -16,9 +16,11 @@ from types import FrameType
 import uvicorn
 
 from infrastructure.local import tokens
+from infrastructure.local.cors import ALLOWED_ORIGINS_ENV, Cors, allowed_origins_from_env
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.runtime import LocalRuntime
 from infrastructure.local.seed import DEMO_WORKFLOW, DEMO_WORKSPACE
+from infrastructure.local.static import StaticSite
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -41,13 +43,23 @@ RETRY_STEP_BODY = '{"actionId": "notify"}'
 JSON = "-H 'Content-Type: application/json'"
 
 
-def _banner(base_url: str) -> str:
+def monitor_url(base_url: str, token: str) -> str:
+    """The demo workflow's page in the monitor, signed in: the page takes the token from the fragment."""
+    return f"{base_url}/workspaces/{DEMO_WORKSPACE}/workflows/{DEMO_WORKFLOW}#access_token={token}"
+
+
+def _banner(base_url: str, allowed_origins: frozenset[str]) -> str:
     token = tokens.mint_token([DEMO_WORKSPACE])
     workflow = f"{base_url}/api/workspaces/{DEMO_WORKSPACE}/workflows/{DEMO_WORKFLOW}"
     auth = '-H "Authorization: Bearer $TOKEN"'
+    cors = ", ".join(sorted(allowed_origins)) or f"none (set {ALLOWED_ORIGINS_ENV}=<origin>,<origin>)"
     return "\n".join(
         [
             f"Execution Monitor is running on {base_url}  (Ctrl-C stops it; state is in memory)",
+            "",
+            "Open the monitor in a browser, signed in to the demo workspace:",
+            f"  {monitor_url(base_url, token)}",
+            f"Browser clients on other origins (CORS): {cors}",
             "",
             f"Token for workspace '{DEMO_WORKSPACE}' (12 h; others: make -s token WORKSPACE=<id>[,<id>]):",
             f"  export TOKEN={token}",
@@ -82,12 +94,13 @@ def main() -> int:
     base_url = f"http://{HOST}:{port}"
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sock = _bind(port)
+    allowed_origins = allowed_origins_from_env()
     runtime = LocalRuntime(gateway_url=base_url)
     try:
         runtime.start()
-        print(_banner(base_url), flush=True)
+        print(_banner(base_url, allowed_origins), flush=True)
         config = uvicorn.Config(
-            Gateway(is_ready=runtime.is_ready),
+            Cors(Gateway(is_ready=runtime.is_ready, site=StaticSite()), allowed_origins),
             log_level="warning",
             access_log=False,
             lifespan="on",

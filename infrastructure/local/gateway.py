@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.local import events, tokens
 from infrastructure.local.events import HttpRequest, LambdaContext
-from infrastructure.routes import AUTHORIZER_FUNCTION, ROUTES, Route
+from infrastructure.routes import API_PREFIX, AUTHORIZER_FUNCTION, ROUTES, Route
 
 log = logging.getLogger("infrastructure.local.gateway")
 
@@ -125,8 +125,11 @@ class Gateway:
         load: Callable[[str], Handler] = load_handler,
         load_streaming: Callable[[str], ASGIApp] = load_streaming_app,
         is_ready: Callable[[], bool] = lambda: True,
+        site: ASGIApp | None = None,
     ) -> None:
+        """`site` serves every GET/HEAD outside /api (the monitor's static files, in make dev)."""
         self.routes = [CompiledRoute.of(route) for route in routes]
+        self.site = site
         self.load = load
         self.load_streaming = load_streaming
         self.is_ready = is_ready
@@ -146,6 +149,8 @@ class Gateway:
         elif scope["path"] == tokens.JWKS_ROUTE:
             # The authorizer fetches the public keys here, as it fetches Cognito's in AWS.
             await Response(tokens.JWKS_PATH.read_bytes(), media_type="application/json")(scope, receive, send)
+        elif self.site is not None and _is_site_request(scope):
+            await self.site(scope, receive, send)
         else:
             await self.handle(scope, receive, send)
 
@@ -270,6 +275,12 @@ class Gateway:
             await error(502, "internal_error", "Internal server error")(scope, receive, send)
             return
         await app({**scope, "headers": headers}, replay, send)
+
+
+def _is_site_request(scope: Scope) -> bool:
+    path: str = scope["path"]
+    is_api = path == API_PREFIX or path.startswith(f"{API_PREFIX}/")
+    return not is_api and scope["method"] in ("GET", "HEAD")
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes | None:

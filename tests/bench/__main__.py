@@ -6,13 +6,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from tests.bench.monitor_bench import run_monitor_bench
 from tests.bench.sse_bench import sse_latency_rows, sse_reads_rows
 from tests.bench.stream_bench import run_stream_bench
 
 Bench = Callable[[], list[dict[str, Any]]]
 
 # Add benchmarks here: a function returning rows (dicts with the same keys print as one table).
-BENCHES: list[Bench] = [run_stream_bench, sse_latency_rows, sse_reads_rows]
+BENCHES: list[Bench] = [run_stream_bench, sse_latency_rows, sse_reads_rows, run_monitor_bench]
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
