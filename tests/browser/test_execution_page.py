@@ -112,6 +112,7 @@ def test_given_a_failed_step_when_retried_by_keyboard_alone_then_the_plan_shows_
     expect(plan).to_contain_text("Runs again", timeout=DEADLINE_MS)
     expect(plan).to_contain_text("Charge")
     expect(plan).to_contain_text("Prepare")  # kept: it is listed under "Keeps its result"
+    expect(plan).not_to_contain_text("Worked out from this page")  # the server's plan, not the fallback
     page.keyboard.press("Tab")
     assert focused_text(page) == "Retry step"
     page.keyboard.press("Tab")

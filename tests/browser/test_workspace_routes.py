@@ -9,10 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DEADLINE_MS, Tenant, delay
 
-pytestmark = [
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skip(reason="route lands with the lead's backend work"),
-]
+pytestmark = pytest.mark.xdist_group("browser")
 
 
 def test_given_workflows_and_a_running_execution_then_the_workspace_page_lists_both(

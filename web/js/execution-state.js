@@ -55,21 +55,19 @@ export function localRetryPlan(execution, actionId = null) {
     return {
       kind: 'execution',
       actionId: null,
-      workflowVersion: execution?.workflowVersion ?? null,
+      definitionVersion: execution?.workflowVersion ?? null,
       rerun: steps,
-      keep: [],
+      kept: [],
       estimatedDuration: null,
-      newExecution: true,
     };
   }
   const from = Math.max(0, steps.findIndex((step) => step.actionId === actionId));
   return {
     kind: 'step',
     actionId,
-    workflowVersion: execution?.workflowVersion ?? null,
+    definitionVersion: execution?.workflowVersion ?? null,
     rerun: steps.slice(from),
-    keep: steps.slice(0, from),
+    kept: steps.slice(0, from),
     estimatedDuration: null,
-    newExecution: false,
   };
 }

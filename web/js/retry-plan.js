@@ -2,9 +2,10 @@
 // dialog. When the server has no plan to give (older server, network trouble), the dialog shows
 // the same facts worked out from the execution on the page, and says so.
 //
-// Expected answer: {"plan": {"kind": "execution"|"step", "actionId": "…"|null,
-//   "workflowVersion": 3, "rerun": [step…], "keep": [step…], "estimatedDuration": 4200|null,
-//   "newExecution": true|false}} where a step is {"actionId", "name"?, "actionType"?} or an id.
+// The answer: {"plan": {"kind": "execution"|"step", "actionId": "…"|null, "definitionVersion": 3,
+//   "rerun": [{"actionId", "name", "actionType", "status", "attempts"}…],
+//   "kept": [{"actionId", "name", "completedAt", "duration"}…], "estimatedDuration": 4200|null}}.
+// kind "execution" starts a new execution (retry); "step" resumes this one (retry-step).
 import { isAbort } from './api.js';
 import { html } from './dom.js';
 import { localRetryPlan } from './execution-state.js';
@@ -42,13 +43,13 @@ export function renderRetryPlan({ plan, source, reason }, execution) {
   if (!plan) return html`<p class="plan-refused">The server will not retry this now: ${reason}</p>`;
   const names = new Map((execution?.actionResults ?? []).map((step) => [step.actionId, step.name]));
   const rerun = plan.rerun ?? [];
-  const keep = plan.keep ?? [];
+  const keep = plan.kept ?? [];
   return html`
-    <p>${plan.newExecution ? 'Starts a new execution linked to this one, with the same input.' : 'Continues this execution from the chosen step.'}</p>
+    <p>${plan.kind === 'execution' ? 'Starts a new execution linked to this one, with the same input.' : 'Continues this execution from the chosen step.'}</p>
     <dl class="plan-facts">
       <dt>Runs again</dt><dd>${rerun.length} ${rerun.length === 1 ? 'step' : 'steps'}${stepList(rerun, names)}</dd>
       <dt>Keeps its result</dt><dd>${keep.length ? html`${keep.length} ${keep.length === 1 ? 'step' : 'steps'}${stepList(keep, names)}` : 'No step: every step runs again'}</dd>
-      ${plan.workflowVersion ? html`<dt>Definition</dt><dd>Workflow version ${plan.workflowVersion}</dd>` : ''}
+      ${plan.definitionVersion ? html`<dt>Definition</dt><dd>Workflow version ${plan.definitionVersion}</dd>` : ''}
       ${plan.estimatedDuration ? html`<dt>Estimated duration</dt><dd>About ${formatDuration(plan.estimatedDuration)}</dd>` : ''}
     </dl>
     ${source === 'local' ? html`<p class="plan-source">Worked out from this page: the server’s retry plan is not available (${reason}).</p>` : ''}`;
