@@ -37,6 +37,7 @@ LOG_RETENTION = RetentionDays.ONE_MONTH
 STAGE_NAME = "v1"
 THROTTLING_RATE_LIMIT = 50  # steady requests per second for the whole stage
 THROTTLING_BURST_LIMIT = 100
+MIN_COMPRESSION_BYTES = 1024  # smaller answers would gain little from gzip and pay its latency
 AUTHORIZER_CACHE_SECONDS = 300  # safe: the policy allows the whole stage, whatever the path
 STREAM_TIMEOUT_SECONDS = 900  # API Gateway's ceiling for a streamed response
 ACCESS_LOG_RETENTION = RetentionDays.THREE_MONTHS

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Size
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -20,6 +20,7 @@ from constructs import Construct
 
 from infrastructure.constants import (
     ACCESS_LOG_RETENTION,
+    MIN_COMPRESSION_BYTES,
     REST_API_LOGICAL_ID,
     SERVICE_NAME,
     STAGE_NAME,
@@ -114,6 +115,8 @@ class Api(Construct):
             "RestApi",
             description=f"{SERVICE_NAME} API",
             endpoint_types=[apigateway.EndpointType.REGIONAL],  # EDGE would cut SSE streams after 30 s idle
+            # gzip for clients that ask (docs/PERFORMANCE.md, big executions); streams are never compressed.
+            min_compression_size=Size.bytes(MIN_COMPRESSION_BYTES),
             # Execution logging needs API Gateway's account-level CloudWatch role; CDK creates it.
             cloud_watch_role=True,
             deploy_options=apigateway.StageOptions(

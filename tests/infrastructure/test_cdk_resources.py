@@ -237,6 +237,11 @@ def test_the_api_is_regional(synthesized: Synthesized) -> None:
     assert api["EndpointConfiguration"]["Types"] == ["REGIONAL"]
 
 
+def test_the_api_gzips_answers_of_a_kilobyte_or_more_for_clients_that_ask(synthesized: Synthesized) -> None:
+    api = synthesized.resources[constants.REST_API_LOGICAL_ID]["Properties"]
+    assert api["MinimumCompressionSize"] == constants.MIN_COMPRESSION_BYTES == 1024
+
+
 def test_the_stage_is_traced_throttled_and_writes_json_access_logs(synthesized: Synthesized) -> None:
     stages = list(synthesized.of_type("AWS::ApiGateway::Stage").values())
     assert len(stages) == 1
