@@ -377,7 +377,7 @@ def probe_times(source: FakeSource, clock: FakeTime) -> list[float]:
         times.append(clock.time)
         return probe(*args)
 
-    source.probe = timed  # type: ignore[method-assign]
+    source.probe = timed  # type: ignore[method-assign,assignment]
     return times
 
 
