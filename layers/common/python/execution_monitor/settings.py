@@ -11,7 +11,7 @@ import os
 from functools import cache
 from typing import Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_MAX_REQUEST_BYTES = 256 * 1024
 
@@ -63,6 +63,21 @@ class AuthSettings(Settings):
 
 class ApiSettings(Settings):
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0, alias="MAX_REQUEST_BYTES")
+
+
+class CorsSettings(Settings):
+    """Browser origins that may call the API from another origin (DESIGN "CORS"): ALLOWED_ORIGINS,
+    comma-separated (`https://a.example, http://localhost:3000`); empty or unset allows none."""
+
+    allowed_origins: frozenset[str] = Field(default=frozenset(), alias="ALLOWED_ORIGINS")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        # An origin has no path: a trailing slash, copied from an address bar, must still match.
+        return frozenset(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
 
 
 class ActionSettings(Settings):
