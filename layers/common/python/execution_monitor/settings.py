@@ -58,7 +58,11 @@ class AuthSettings(Settings):
 
     jwt_jwks_url: str = Field(alias="JWT_JWKS_URL", min_length=1)
     jwt_issuer: str = Field(default="", alias="JWT_ISSUER")
-    jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")
+    jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")  # app client ids, comma-separated
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.jwt_audience.split(",") if part.strip())
 
 
 class ApiSettings(Settings):
