@@ -27,10 +27,17 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infrastructure.constants import (
+    CONTEXT_ALLOWED_ORIGINS,
+    CONTEXT_COGNITO_DOMAIN_PREFIX,
+    CONTEXT_COGNITO_PLUS,
     CONTEXT_HTTP_ALLOWED_NETWORKS,
     CONTEXT_MESSAGE_QUEUE_ARNS,
     CONTEXT_MESSAGE_TOPIC_ARNS,
     OUTPUT_API_URL,
+    OUTPUT_MONITOR_URL,
+    OUTPUT_USER_POOL_DOMAIN_URL,
+    PREFLIGHT_FUNCTION,
+    PREFLIGHT_MEMORY_MB,
     OUTPUT_TABLE_NAME,
     OUTPUT_USER_POOL_CLIENT_ID,
     OUTPUT_USER_POOL_ID,
@@ -43,6 +50,7 @@ from infrastructure.constructs.data import Data
 from infrastructure.constructs.engine import Engine
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import RUNTIME, FunctionFactory
+from infrastructure.constructs.hosting import MonitorHosting
 from infrastructure.constructs.layer import PACKAGE, DependencyLayer
 from infrastructure.constructs.notifications import Notifications
 from infrastructure.constructs.stream import StreamConsumer
@@ -115,7 +123,13 @@ class ExecutionMonitorStack(Stack):
             auth_layer=auth.layer,
             table_name=self.data.table_name,
         )
-        self.auth = Auth(self, "Auth", functions=self.functions)
+        self.auth = Auth(
+            self,
+            "Auth",
+            functions=self.functions,
+            plus=self._context_flag(CONTEXT_COGNITO_PLUS),
+            domain_prefix=self.node.try_get_context(CONTEXT_COGNITO_DOMAIN_PREFIX),
+        )
         self.route_functions: dict[str, lambda_.IFunction] = {}
 
         self.failures = FailedEventsQueue(self, "FailedEvents")
@@ -152,10 +166,41 @@ class ExecutionMonitorStack(Stack):
                 self.route_functions[route.function] = self._route_function(route)
         self.api = Api(self, "Api", routes=routes, functions=self.route_functions, authorizers=self.auth)
 
+        self._monitor()
+
         CfnOutput(self, OUTPUT_API_URL, value=self.api.url, description="Base URL of the REST API stage")
         CfnOutput(self, OUTPUT_USER_POOL_ID, value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, OUTPUT_USER_POOL_CLIENT_ID, value=self.auth.client.user_pool_client_id)
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.data.table_name)
+
+    def _monitor(self) -> None:
+        """The monitor behind CloudFront with the API at /api/*, its Cognito client, and CORS for
+        the browser origins in context allowedOrigins (none by default: the monitor is same-origin)."""
+        self.hosting = MonitorHosting(
+            self, "Monitor", rest_api=self.api.rest_api, sign_in_domain=self.auth.domain_url
+        )
+        self.monitor_client = self.auth.add_monitor_client(self.hosting.url)
+        self.hosting.deploy_files(
+            sign_in_domain=self.auth.domain_url, client_id=self.monitor_client.user_pool_client_id
+        )
+        CfnOutput(self, OUTPUT_MONITOR_URL, value=self.hosting.url, description="The monitor (sign in here)")
+        CfnOutput(self, OUTPUT_USER_POOL_DOMAIN_URL, value=self.auth.domain_url, description="Managed login")
+
+        origins = self._context_list(CONTEXT_ALLOWED_ORIGINS)
+        if not origins:
+            return
+        preflight = self.functions.create(self, PREFLIGHT_FUNCTION, memory_size=PREFLIGHT_MEMORY_MB)
+        allowed = ",".join(origins)
+        for function in [*self.route_functions.values(), preflight.function]:
+            assert isinstance(function, lambda_.Function)
+            function.add_environment("ALLOWED_ORIGINS", allowed)
+        # A gateway response names one origin: the listed one, or with several the monitor's own
+        # (README "The monitor in AWS": a second listed origin sees those errors as network errors).
+        self.api.enable_cors(preflight.function, origins[0] if len(origins) == 1 else self.hosting.url)
+
+    def _context_flag(self, key: str) -> bool:
+        """A context switch: true in cdk.json, or `-c key=true`."""
+        return str(self.node.try_get_context(key)).lower() in ("true", "1", "yes")
 
     def _context_list(self, key: str) -> list[str]:
         """A context value given as a JSON list (cdk.json) or comma-separated (`-c key=a,b`)."""
