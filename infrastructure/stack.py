@@ -35,12 +35,12 @@ from infrastructure.constants import (
     CONTEXT_MESSAGE_TOPIC_ARNS,
     OUTPUT_API_URL,
     OUTPUT_MONITOR_URL,
-    OUTPUT_USER_POOL_DOMAIN_URL,
-    PREFLIGHT_FUNCTION,
-    PREFLIGHT_MEMORY_MB,
     OUTPUT_TABLE_NAME,
     OUTPUT_USER_POOL_CLIENT_ID,
+    OUTPUT_USER_POOL_DOMAIN_URL,
     OUTPUT_USER_POOL_ID,
+    PREFLIGHT_FUNCTION,
+    PREFLIGHT_MEMORY_MB,
     STACK_NAME,
     SWEEP_EVERY_MINUTES,
 )
@@ -194,9 +194,7 @@ class ExecutionMonitorStack(Stack):
         for function in [*self.route_functions.values(), preflight.function]:
             assert isinstance(function, lambda_.Function)
             function.add_environment("ALLOWED_ORIGINS", allowed)
-        # A gateway response names one origin: the listed one, or with several the monitor's own
-        # (README "The monitor in AWS": a second listed origin sees those errors as network errors).
-        self.api.enable_cors(preflight.function, origins[0] if len(origins) == 1 else self.hosting.url)
+        self.api.enable_cors(preflight.function, gateway_error_origin(origins, self.hosting.url))
 
     def _context_flag(self, key: str) -> bool:
         """A context switch: true in cdk.json, or `-c key=true`."""
@@ -269,6 +267,13 @@ class ExecutionMonitorStack(Stack):
             "StopExecution/DescribeExecution act on a run whose name is known only at runtime; the "
             "wildcard covers the runs of this one state machine, nothing else.",
         )
+
+
+def gateway_error_origin(allowed_origins: Sequence[str], monitor_url: str) -> str:
+    """The one origin API Gateway's own errors can name: the listed origin, or with several the
+    monitor's own (README "The monitor in AWS": other listed origins see those errors as network
+    errors, since a gateway response cannot pick the caller's origin)."""
+    return allowed_origins[0] if len(allowed_origins) == 1 else monitor_url
 
 
 def cdk_context() -> dict[str, Any]:

@@ -80,6 +80,7 @@ class Auth(Construct):
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
             generate_secret=False,  # a browser client cannot keep a secret
+            disable_o_auth=True,  # SRP only (CLI, scripts); managed login is the monitor client's
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=Duration.hours(ACCESS_TOKEN_HOURS),

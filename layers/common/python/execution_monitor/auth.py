@@ -70,7 +70,8 @@ def verify_token(token: str) -> Principal:
     # (the CLI's, the monitor's) in either.
     audiences = settings.audiences
     if audiences and not any(
-        isinstance(value, str) and value in audiences for value in (claims.get("client_id"), claims.get("aud"))
+        isinstance(value, str) and value in audiences
+        for value in (claims.get("client_id"), claims.get("aud"))
     ):
         raise Unauthorized("the token is not valid")
     groups = claims.get(GROUPS_CLAIM)
