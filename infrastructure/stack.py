@@ -12,6 +12,7 @@ nothing more. Streaming routes (SSE) get a web app behind the Lambda Web Adapter
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ from infrastructure.routes import ROUTES, SWEEP_FUNCTION, Route
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 WRITE_EXECUTION = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")
 
 
@@ -180,20 +182,20 @@ class ExecutionMonitorStack(Stack):
             self, "Monitor", rest_api=self.api.rest_api, sign_in_domain=self.auth.domain_url
         )
         self.monitor_client = self.auth.add_monitor_client(self.hosting.url)
-        self.hosting.deploy_files(
-            sign_in_domain=self.auth.domain_url, client_id=self.monitor_client.user_pool_client_id
-        )
+        self.hosting.deploy_files(client_id=self.monitor_client.user_pool_client_id)
         CfnOutput(self, OUTPUT_MONITOR_URL, value=self.hosting.url, description="The monitor (sign in here)")
         CfnOutput(self, OUTPUT_USER_POOL_DOMAIN_URL, value=self.auth.domain_url, description="Managed login")
 
-        origins = self._context_list(CONTEXT_ALLOWED_ORIGINS)
+        origins = allowed_origins(self._context_list(CONTEXT_ALLOWED_ORIGINS))
         if not origins:
             return
-        preflight = self.functions.create(self, PREFLIGHT_FUNCTION, memory_size=PREFLIGHT_MEMORY_MB)
-        allowed = ",".join(origins)
-        for function in [*self.route_functions.values(), preflight.function]:
+        allowed = {"ALLOWED_ORIGINS": ",".join(origins)}
+        preflight = self.functions.create(
+            self, PREFLIGHT_FUNCTION, environment=allowed, memory_size=PREFLIGHT_MEMORY_MB
+        )
+        for function in self.route_functions.values():
             assert isinstance(function, lambda_.Function)
-            function.add_environment("ALLOWED_ORIGINS", allowed)
+            function.add_environment("ALLOWED_ORIGINS", allowed["ALLOWED_ORIGINS"])
         self.api.enable_cors(preflight.function, gateway_error_origin(origins, self.hosting.url))
 
     def _context_flag(self, key: str) -> bool:
@@ -267,6 +269,15 @@ class ExecutionMonitorStack(Stack):
             "StopExecution/DescribeExecution act on a run whose name is known only at runtime; the "
             "wildcard covers the runs of this one state machine, nothing else.",
         )
+
+
+def allowed_origins(values: Sequence[str]) -> list[str]:
+    """Context allowedOrigins, checked: each a scheme and host (and port), no path, no wildcard."""
+    origins = [value.rstrip("/") for value in values]
+    for origin in origins:
+        if not ORIGIN.fullmatch(origin):
+            raise ValueError(f"allowedOrigins: {origin!r} is not an origin like https://app.example.com")
+    return origins
 
 
 def gateway_error_origin(allowed_origins: Sequence[str], monitor_url: str) -> str:

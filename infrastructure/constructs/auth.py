@@ -171,13 +171,14 @@ class Auth(Construct):
         assert isinstance(cfn, cognito.CfnUserPoolClient)
         cfn.override_logical_id(MONITOR_CLIENT_LOGICAL_ID)
         # Managed login (the newer pages) shows a client's pages only once it has a style.
-        cognito.CfnManagedLoginBranding(
+        branding = cognito.CfnManagedLoginBranding(
             self,
             "MonitorLoginBranding",
             user_pool_id=self.user_pool.user_pool_id,
             client_id=client.user_pool_client_id,
             use_cognito_provided_values=True,
         )
+        branding.node.add_dependency(self.domain)  # a style belongs to the newer managed login pages
         audiences = ",".join([self.client.user_pool_client_id, client.user_pool_client_id])
         self.authorizer_function.function.add_environment("JWT_AUDIENCE", audiences)
         return client

@@ -62,6 +62,7 @@ class MonitorHosting(Construct):
     ) -> None:
         """`sign_in_domain`: the Cognito managed login URL the monitor exchanges its code with."""
         super().__init__(scope, construct_id)
+        self.sign_in_domain = sign_in_domain
         self.bucket = s3.Bucket(
             self,
             "Files",
@@ -146,13 +147,14 @@ class MonitorHosting(Construct):
             compress=False,  # an event stream must flow as written
         )
 
-    def deploy_files(self, *, sign_in_domain: str, client_id: str) -> s3deploy.BucketDeployment:
-        """web/ plus config.json (read by web/js/auth.js) with the deploy-time Cognito values; every
-        file revalidates (no-cache + ETag), and the distribution's cache is invalidated."""
+    def deploy_files(self, *, client_id: str) -> s3deploy.BucketDeployment:
+        """web/ plus config.json (read by web/js/auth.js) naming the sign-in domain and the monitor's
+        app client `client_id`; every file revalidates (no-cache + ETag), and the distribution's
+        cache is invalidated."""
         config = {
             "auth": {
                 "type": "cognito",
-                "domain": sign_in_domain,
+                "domain": self.sign_in_domain,
                 "clientId": client_id,
                 "scopes": list(MONITOR_SCOPES),
                 "redirectUri": f"{self.url}/",

@@ -13,7 +13,7 @@ import pytest
 from infrastructure import constants
 from infrastructure.constructs.hosting import PAGE_ROUTES_FUNCTION
 from infrastructure.routes import ROUTES
-from infrastructure.stack import gateway_error_origin
+from infrastructure.stack import allowed_origins, gateway_error_origin
 from infrastructure.web_security import content_security_policy
 from tests.infrastructure.synthesis import SKIP_BUNDLING, Synthesized, synthesize
 
@@ -334,3 +334,13 @@ def test_with_plus_and_origins_cdk_nag_still_finds_nothing(plus_with_origins: Sy
     ]
     assert violations == []
     assert plus_with_origins.synth_error is None
+
+
+def test_allowed_origins_are_checked_and_lose_a_trailing_slash() -> None:
+    assert allowed_origins(["https://app.example.test/", "http://localhost:3000"]) == [
+        "https://app.example.test",
+        "http://localhost:3000",
+    ]
+    for bad in ("*", "https://app.example.test/path", "app.example.test", "https://*.example.test"):
+        with pytest.raises(ValueError, match="allowedOrigins"):
+            allowed_origins([bad])
