@@ -130,13 +130,19 @@ def test_given_an_unlisted_origin_when_it_preflights_then_403_without_cors(origi
 
 
 def run_asgi(
-    middleware: cors.CorsMiddleware, method: str, headers: dict[str, str]
+    app: Any, method: str, headers: dict[str, str], path: str = "/"
 ) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """One request through an ASGI app: the status and raw headers it starts its answer with."""
     sent: list[dict[str, Any]] = []
     scope = {
         "type": "http",
         "method": method,
-        "path": "/",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("127.0.0.1", 80),
         "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
     }
 
@@ -146,7 +152,7 @@ def run_asgi(
     async def send(message: Any) -> None:
         sent.append(dict(message))
 
-    asyncio.run(middleware(scope, receive, send))
+    asyncio.run(app(scope, receive, send))
     return sent[0]["status"], sent[0]["headers"]
 
 
@@ -198,3 +204,17 @@ def test_given_the_sse_app_without_preflights_then_options_reaches_the_app() -> 
     )
 
     assert status == 200
+
+
+def test_given_a_listed_origin_then_the_sse_apps_own_refusal_carries_cors() -> None:
+    from stream_execution.app import create_app  # reads TABLE_NAME at import (set above)
+
+    stream = "/api/workspaces/ws1/workflows/wf1/executions/exec_1/stream"
+    app = create_app(source=lambda: pytest.fail("a refused request reads nothing"))
+
+    # No authorizer context (x-amzn-request-context): the app itself refuses with 401.
+    status, raw = run_asgi(app, "GET", {"Origin": LISTED}, path=stream)
+
+    headers = {name.decode(): value.decode() for name, value in raw}
+    assert status == 401
+    assert_cors_for(headers, LISTED)
