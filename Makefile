@@ -11,10 +11,12 @@ WORKSPACE ?= demo
 
 .PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean
 
-$(STAMP): requirements.txt layers/common/requirements.txt layers/web/requirements.txt layers/auth/requirements.txt
+$(STAMP): requirements.txt layers/common/requirements.txt layers/web/requirements.txt layers/auth/requirements.txt client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# the Python client and `execmon` (editable: the tests and .venv/bin/execmon run the working tree)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e ./client
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,7 +31,7 @@ token: $(STAMP) ## print a bearer token for WORKSPACE (comma-separated for sever
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/common/python functions infrastructure tests app.py
+	$(BIN)/mypy layers/common/python functions infrastructure tests app.py client/src
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -235,7 +235,7 @@ class ErrorEnvelope(BaseModel):
     error: ErrorDetail
 
 
-class DeliveryAttemptModel(ApiModel):
+class DeliveryAttempt(ApiModel):
     at: str
     status_code: int | None = None
     error: str | None = None
@@ -243,24 +243,24 @@ class DeliveryAttemptModel(ApiModel):
     response_preview: str | None = None
 
 
-class DeliveryModel(ApiModel):
+class Delivery(ApiModel):
     url: str
     state: Literal["pending", "delivered", "failed"]
-    attempts: list[DeliveryAttemptModel]
+    attempts: list[DeliveryAttempt]
 
 
-class EventModel(ApiModel):
+class ExecutionEvent(ApiModel):
     id: str
     type: EventName
     occurred_at: str
     action_id: str | None = None
     published: bool
-    deliveries: list[DeliveryModel]
+    deliveries: list[Delivery]
     data: dict[str, Any]
 
 
 class EventList(ApiModel):
-    events: list[EventModel]
+    events: list[ExecutionEvent]
 
 
 class PlannedStep(ApiModel):

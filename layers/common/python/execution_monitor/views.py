@@ -16,11 +16,11 @@ from execution_monitor.domain.execution import (
 from execution_monitor.domain.workflow import Workflow
 from execution_monitor.models import (
     ActionResult,
-    DeliveryAttemptModel,
-    DeliveryModel,
+    Delivery,
+    DeliveryAttempt,
     EventList,
-    EventModel,
     Execution,
+    ExecutionEvent,
     ExecutionPage,
     ExecutionRun,
     LastExecution,
@@ -159,18 +159,18 @@ def workflow_page_view(page: StoredWorkflowPage) -> WorkflowPage:
 def events_view(recorded: list[RecordedEvent]) -> EventList:
     return EventList(
         events=[
-            EventModel(
+            ExecutionEvent(
                 id=event.ref.id,
                 type=event.ref.kind.value,
                 occurred_at=event.ref.occurred_at,
                 action_id=event.ref.action_id,
                 published=event.published,
                 deliveries=[
-                    DeliveryModel(
+                    Delivery(
                         url=delivery.url,
                         state=delivery.state,
                         attempts=[
-                            DeliveryAttemptModel(
+                            DeliveryAttempt(
                                 at=attempt.at,
                                 status_code=attempt.status_code,
                                 error=attempt.error,
