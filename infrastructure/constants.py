@@ -65,3 +65,19 @@ WEBHOOK_MAX_RECEIVES = 40  # more than the ~20 attempts of 24 hours of backoff
 WEBHOOK_RETENTION_DAYS = 4  # longer than the 24 h of retries
 # The sweep (stalls, runs never started): how often it runs in AWS.
 SWEEP_EVERY_MINUTES = 1
+
+# -- The monitor in AWS (constructs/hosting.py), Cognito sign-in and tier (constructs/auth.py), CORS.
+OUTPUT_MONITOR_URL = "MonitorUrl"
+OUTPUT_USER_POOL_DOMAIN_URL = "UserPoolDomainUrl"
+MONITOR_CLIENT_LOGICAL_ID = "MonitorClient"
+# What web/js/auth.js asks for (config.json "scopes"): the access token's identity, nothing more.
+MONITOR_SCOPES = ("openid", "email", "profile")
+MONITOR_ORIGIN_READ_TIMEOUT_SECONDS = 60  # CloudFront's most without a quota raise; SSE beats every 15 s
+HSTS_MAX_AGE_DAYS = 730
+PREFLIGHT_FUNCTION = "preflight"  # API Gateway's OPTIONS methods (functions/preflight)
+PREFLIGHT_MEMORY_MB = 256
+# Context: browser origins allowed by CORS (list or comma-separated; none by default), the Cognito
+# Plus tier (MFA required, threat protection enforced; costs per user), the managed login prefix.
+CONTEXT_ALLOWED_ORIGINS = "allowedOrigins"
+CONTEXT_COGNITO_PLUS = "cognitoPlus"
+CONTEXT_COGNITO_DOMAIN_PREFIX = "cognitoDomainPrefix"
