@@ -338,6 +338,10 @@ def test_the_outputs_are_the_ones_clients_and_scripts_read(synthesized: Synthesi
         constants.OUTPUT_USER_POOL_ID,
         constants.OUTPUT_USER_POOL_CLIENT_ID,
         constants.OUTPUT_TABLE_NAME,
+        constants.OUTPUT_ALARM_TOPIC_ARN,
+        constants.OUTPUT_DASHBOARD_NAME,
+        constants.OUTPUT_FAILED_EVENTS_QUEUE_URL,
+        constants.OUTPUT_WEBHOOK_DEAD_LETTERS_URL,
     }
     assert outputs[constants.OUTPUT_TABLE_NAME]["Value"] == {"Ref": constants.TABLE_LOGICAL_ID}
     assert outputs[constants.OUTPUT_USER_POOL_ID]["Value"] == {"Ref": constants.USER_POOL_LOGICAL_ID}

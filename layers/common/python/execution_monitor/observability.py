@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+from execution_monitor.metric_names import SERVICE_DIMENSION
 
 logger = Logger()
 metrics = Metrics()
@@ -61,16 +63,17 @@ def flush() -> None:
         metrics.flush_metrics()
 
 
-def count(name: str, value: float = 1, **dimensions: str) -> None:
-    """A count metric, with bounded extra dimensions (an action type, an outcome)."""
-    _add(name, MetricUnit.Count, value, dimensions)
+def count(name: str, value: float = 1, dimensions: Mapping[str, str] | None = None) -> None:
+    """A count metric, with bounded extra dimensions (an action type, an outcome); the names are
+    execution_monitor.metric_names'."""
+    _add(name, MetricUnit.Count, value, dimensions or {})
 
 
-def milliseconds(name: str, value: float, **dimensions: str) -> None:
-    _add(name, MetricUnit.Milliseconds, value, dimensions)
+def milliseconds(name: str, value: float, dimensions: Mapping[str, str] | None = None) -> None:
+    _add(name, MetricUnit.Milliseconds, value, dimensions or {})
 
 
-def _add(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
+def _add(name: str, unit: MetricUnit, value: float, dimensions: Mapping[str, str]) -> None:
     # Disabled, Powertools would still keep every metric added (its flush does not clear then).
     if is_metrics_disabled():
         return
@@ -78,7 +81,7 @@ def _add(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) 
         metrics.add_metric(name=name, unit=unit, value=value)
     else:
         # A metric with its own dimensions goes out in its own EMF document, at once.
-        service = {"service": os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined")}
+        service = {SERVICE_DIMENSION: os.environ.get("POWERTOOLS_SERVICE_NAME", "service_undefined")}
         with single_metric(name=name, unit=unit, value=value, default_dimensions=service) as metric:
             for key, dimension in dimensions.items():
                 metric.add_dimension(name=key, value=dimension)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from execution_monitor import clock, jsonvalues, observability
+from execution_monitor import metric_names as names
 from execution_monitor.actions.definitions import ActionDefinition
 from execution_monitor.domain import progress, transitions
 from execution_monitor.domain.execution import ExecutionState, Run, StepState, retryable_step
@@ -73,7 +74,7 @@ def _launch(
         raise
     try:
         runner.start(execution.current_run_id, run_input(execution, steps, execution.current_run_id))
-        observability.count("ExecutionsStarted")
+        observability.count(names.EXECUTIONS_STARTED)
     except Exception as error:
         logger.exception("could not start the first run")
         store.end_execution(
