@@ -44,7 +44,7 @@ def instrumented(handler: Handler) -> Handler:
     its metrics flushed when it returns."""
     traced: list[Callable[..., Any]] = []
 
-    @logger.inject_lambda_context(log_event=False)
+    @logger.inject_lambda_context(log_event=False, clear_state=True)  # no key leaks into the next
     @functools.wraps(handler)
     def entry(event: Any, context: Any) -> Any:
         if not traced:

@@ -67,6 +67,7 @@ def _launch(
 ) -> None:
     """Creates the execution, then starts its first run. If the execution cannot be created, the
     claim made for it (idempotency key, retry link) is undone so that a repeat is not locked out."""
+    logger.append_keys(execution_id=execution.id)  # a new id: the request's path had none
     try:
         store.create_execution(execution, steps)
     except Exception:
