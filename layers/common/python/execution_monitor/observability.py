@@ -1,13 +1,14 @@
 """Logs, traces and metrics of every function, wired once (`instrumented`).
 
-- Logs: Powertools JSON, the Lambda context on every line; engine lines add `execution_id`.
+- Logs: Powertools JSON, the Lambda context on every line and no key kept from the previous
+  invocation; lines about an execution carry `execution_id` (API requests: `api.correlate`).
 - Traces: X-Ray active tracing is on for every function (CDK); the Powertools Tracer adds the
   invocation's subsegments (boto3 calls). The X-Ray SDK builds two botocore clients when it is
   imported (~0.2 s of CPU), so the tracer is created at the first invocation, never at import, and
   not at all where tracing is disabled (tests, `make dev`).
 - Metrics: Powertools Metrics as CloudWatch EMF, one namespace (POWERTOOLS_METRICS_NAMESPACE), the
   `service` dimension, and only bounded extra dimensions (never an execution id); flushed at the
-  end of every invocation. Names: docs/RUNBOOK.md.
+  end of every invocation. Names: metric_names.py (which the CDK alarms import); docs/RUNBOOK.md.
 """
 
 from __future__ import annotations
