@@ -10,7 +10,7 @@ PORT ?= 8080
 WORKSPACE ?= demo
 
 .PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean \
-	bootstrap deploy destroy smoke
+	bootstrap deploy destroy smoke redrive
 # The CDK CLI, pinned (checked with this repo's aws-cdk-lib: it reads the cloud assembly it writes).
 CDK := npx --yes aws-cdk@2.1148.1
 STACK := ExecutionMonitor
@@ -68,6 +68,9 @@ destroy: $(STAMP) ## delete the stack (the table and the user pool are kept: doc
 
 smoke: $(STAMP) ## smoke tests: a deployed stack with E2E_BASE_URL, E2E_TOKEN, E2E_WORKSPACE set; else make dev's runtime
 	$(BIN)/pytest tests/e2e -m smoke -n 1 --dist loadgroup -q
+
+redrive: $(STAMP) ## replay a dead-letter queue of the stack: QUEUE=failed-events|webhooks [ARGS=--dry-run]
+	$(BIN)/python -m infrastructure.redrive $(QUEUE) $(ARGS)
 
 openapi: $(STAMP) ## regenerate the committed OpenAPI document
 	$(BIN)/python -m infrastructure.openapi
