@@ -284,43 +284,42 @@ class Monitoring(Construct):
             )
 
     def _engine_alarms(self) -> None:
-        watched = self.watched
-        machine = watched.state_machine
-        self.alarm(
-            "RunsTimedOut",
-            machine.metric_timed_out(statistic="Sum", period=PERIOD),
-            threshold=1,
-            runbook=Runbook.RUNS_TIMED_OUT,
-            what="State-machine runs timed out.",
-        )
-        self.alarm(
-            "RunsThrottled",
-            machine.metric_throttled(statistic="Sum", period=PERIOD),
-            threshold=1,
-            runbook=Runbook.RUNS_THROTTLED,
-            what="Step Functions throttled the state machine's runs.",
-        )
-        self.alarm(
-            "WebhooksGivenUp",
-            product_metric(names.WEBHOOK_DELIVERIES, **{names.OUTCOME_DIMENSION: names.WEBHOOK_GIVEN_UP}),
-            threshold=1,
-            runbook=Runbook.WEBHOOKS_GIVEN_UP,
-            what="Webhook deliveries were given up after 24 hours of retries.",
-        )
-        self.alarm(
-            "ReconcilerNotReached",
-            rule_failures(watched.run_ended_rule),
-            threshold=1,
-            runbook=Runbook.RECONCILER_NOT_REACHED,
-            what="Run-ended events could not be delivered to the reconciler.",
-        )
-        self.alarm(
-            "SweepNotInvoked",
-            rule_failures(watched.sweep_rule),
-            threshold=1,
-            runbook=Runbook.SWEEP_NOT_INVOKED,
-            what="The sweep's schedule could not invoke it.",
-        )
+        """Alarms on any occurrence within a period."""
+        watched, machine = self.watched, self.watched.state_machine
+        given_up = {names.OUTCOME_DIMENSION: names.WEBHOOK_GIVEN_UP}
+        for construct_id, metric, runbook, what in (
+            (
+                "RunsTimedOut",
+                machine.metric_timed_out(statistic="Sum", period=PERIOD),
+                Runbook.RUNS_TIMED_OUT,
+                "State-machine runs timed out.",
+            ),
+            (
+                "RunsThrottled",
+                machine.metric_throttled(statistic="Sum", period=PERIOD),
+                Runbook.RUNS_THROTTLED,
+                "Step Functions throttled the state machine's runs.",
+            ),
+            (
+                "WebhooksGivenUp",
+                product_metric(names.WEBHOOK_DELIVERIES, **given_up),
+                Runbook.WEBHOOKS_GIVEN_UP,
+                "Webhook deliveries were given up after 24 hours of retries.",
+            ),
+            (
+                "ReconcilerNotReached",
+                rule_failures(watched.run_ended_rule),
+                Runbook.RECONCILER_NOT_REACHED,
+                "Run-ended events could not be delivered to the reconciler.",
+            ),
+            (
+                "SweepNotInvoked",
+                rule_failures(watched.sweep_rule),
+                Runbook.SWEEP_NOT_INVOKED,
+                "The sweep's schedule could not invoke it.",
+            ),
+        ):
+            self.alarm(construct_id, metric, threshold=1, runbook=runbook, what=what)
 
     def _dashboard(self) -> cloudwatch.Dashboard:
         watched = self.watched

@@ -119,6 +119,18 @@ def test_the_stack_has_one_error_and_one_throttle_alarm_per_function_and_eleven_
 # -- each alarm's metric and threshold ------------------------------------------------------------
 
 
+AT_LEAST_ONE = ("GreaterThanOrEqualToThreshold", 1)
+
+
+def _expect(
+    alarm: dict[str, Any], metric: tuple[str, str, str], dimensions: dict[str, Any], fires: tuple[str, float]
+) -> None:
+    """The alarm watches (namespace, metric, statistic) with these dimensions, fires (operator, limit)."""
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == metric
+    assert _dimensions(alarm) == dimensions
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == fires
+
+
 def _ref_of(synthesized: Synthesized, construct: Any) -> dict[str, str]:
     return {"Ref": synthesized.logical_id(construct)}
 
@@ -134,35 +146,32 @@ def test_both_dead_letter_queues_alarm_as_soon_as_one_message_is_parked(synthesi
         ("FailedEventsNotEmpty", stack.failures.queue),
         ("WebhookDeadLettersNotEmpty", stack.notifications.dead_letters),
     ):
-        alarm = alarms[construct_id]
-        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-        assert alarm["Statistic"] == "Maximum"
-        assert _dimensions(alarm) == {"QueueName": _queue_name(synthesized, queue)}
-        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+        _expect(
+            alarms[construct_id],
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+            {"QueueName": _queue_name(synthesized, queue)},
+            AT_LEAST_ONE,
+        )
 
 
 def test_the_stream_consumer_alarms_when_it_falls_five_minutes_behind(synthesized: Synthesized) -> None:
-    alarm = _alarms(synthesized)["StreamIteratorAge"]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
-        "AWS/Lambda",
-        "IteratorAge",
-        "Maximum",
-    )
     function = synthesized.stack.stream_consumer.function.function
-    assert _dimensions(alarm) == {"FunctionName": _ref_of(synthesized, function)}
-    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 300_000)
+    _expect(
+        _alarms(synthesized)["StreamIteratorAge"],
+        ("AWS/Lambda", "IteratorAge", "Maximum"),
+        {"FunctionName": _ref_of(synthesized, function)},
+        ("GreaterThanThreshold", 300_000),
+    )
 
 
 def test_the_api_alarms_on_the_share_of_5xx_answers_of_its_stage(synthesized: Synthesized) -> None:
-    alarm = _alarms(synthesized)["Api5xxRate"]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
-        "AWS/ApiGateway",
-        "5XXError",
-        "Average",
-    )
     stage = synthesized.stack.api.rest_api.deployment_stage
-    assert _dimensions(alarm) == {"ApiName": constants.STACK_NAME, "Stage": _ref_of(synthesized, stage)}
-    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0.05)
+    _expect(
+        _alarms(synthesized)["Api5xxRate"],
+        ("AWS/ApiGateway", "5XXError", "Average"),
+        {"ApiName": constants.STACK_NAME, "Stage": _ref_of(synthesized, stage)},
+        ("GreaterThanThreshold", 0.05),
+    )
 
 
 @pytest.mark.parametrize(
@@ -197,10 +206,12 @@ def test_the_api_alarms_on_the_p95_latency_of_its_slowest_route_leaving_out_the_
 def test_the_state_machine_alarms_on_runs_timed_out_and_throttled(
     synthesized: Synthesized, construct_id: str, metric_name: str
 ) -> None:
-    alarm = _alarms(synthesized)[construct_id]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/States", metric_name, "Sum")
-    assert _dimensions(alarm) == {"StateMachineArn": _ref_of(synthesized, synthesized.stack.state_machine)}
-    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    _expect(
+        _alarms(synthesized)[construct_id],
+        ("AWS/States", metric_name, "Sum"),
+        {"StateMachineArn": _ref_of(synthesized, synthesized.stack.state_machine)},
+        AT_LEAST_ONE,
+    )
 
 
 def test_failed_and_aborted_runs_are_not_alarmed_a_failing_workflow_and_a_cancel_are_normal(
@@ -213,18 +224,13 @@ def test_failed_and_aborted_runs_are_not_alarmed_a_failing_workflow_and_a_cancel
 
 
 def test_webhook_deliveries_given_up_alarm_on_the_products_own_metric(synthesized: Synthesized) -> None:
-    alarm = _alarms(synthesized)["WebhooksGivenUp"]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
-        constants.METRICS_NAMESPACE,
-        names.WEBHOOK_DELIVERIES,
-        "Sum",
+    _expect(
+        _alarms(synthesized)["WebhooksGivenUp"],
+        (constants.METRICS_NAMESPACE, names.WEBHOOK_DELIVERIES, "Sum"),
+        {names.SERVICE_DIMENSION: constants.SERVICE_NAME, names.OUTCOME_DIMENSION: names.WEBHOOK_GIVEN_UP},
+        AT_LEAST_ONE,
     )
-    assert _dimensions(alarm) == {
-        names.SERVICE_DIMENSION: constants.SERVICE_NAME,
-        names.OUTCOME_DIMENSION: names.WEBHOOK_GIVEN_UP,
-    }
     assert names.WEBHOOK_GIVEN_UP in names.WEBHOOK_OUTCOMES
-    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
 @pytest.mark.parametrize(
@@ -235,14 +241,12 @@ def test_the_reconciler_and_the_sweep_alarm_when_their_rule_cannot_invoke_them(
 ) -> None:
     stack = synthesized.stack
     construct = stack.engine.run_ended if rule == "run_ended" else stack.sweep_schedule
-    alarm = _alarms(synthesized)[construct_id]
-    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
-        "AWS/Events",
-        "FailedInvocations",
-        "Sum",
+    _expect(
+        _alarms(synthesized)[construct_id],
+        ("AWS/Events", "FailedInvocations", "Sum"),
+        {"RuleName": _ref_of(synthesized, construct)},
+        AT_LEAST_ONE,
     )
-    assert _dimensions(alarm) == {"RuleName": _ref_of(synthesized, construct)}
-    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
 
 
 # -- metrics, topic, dashboard, outputs -----------------------------------------------------------
