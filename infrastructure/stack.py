@@ -2,7 +2,8 @@
 
     Data (table + stream) ─► FunctionFactory (common layer, defaults) ─► Auth (Cognito + authorizer)
         ─► FailedEvents (DLQ) ─► Engine (state machine, run_action, reconciler) ─► Progress
-        ─► one function per route (ROUTE_PERMISSIONS) ─► Api
+        ─► one function per route (ROUTE_PERMISSIONS) ─► Api (throttled: stage, starting executions)
+        ─► Monitoring (an alarm topic, the alarms of every function and queue, one dashboard)
 
 The routes with `runs=True` get STATE_MACHINE_ARN and may start and stop the engine's runs,
 nothing more. Streaming routes (SSE) get a web app behind the Lambda Web Adapter
@@ -182,6 +183,7 @@ class ExecutionMonitorStack(Stack):
         CfnOutput(self, OUTPUT_USER_POOL_ID, value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, OUTPUT_USER_POOL_CLIENT_ID, value=self.auth.client.user_pool_client_id)
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.data.table_name)
+        # Last: the alarms cover every function the factory made, so nothing may be created after.
         self.monitoring = self._operations(routes)
 
     def _context_list(self, key: str) -> list[str]:
