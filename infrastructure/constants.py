@@ -37,6 +37,7 @@ LOG_RETENTION = RetentionDays.ONE_MONTH
 STAGE_NAME = "v1"
 THROTTLING_RATE_LIMIT = 50  # steady requests per second for the whole stage
 THROTTLING_BURST_LIMIT = 100
+MIN_COMPRESSION_BYTES = 1024  # smaller answers would gain little from gzip and pay its latency
 AUTHORIZER_CACHE_SECONDS = 300  # safe: the policy allows the whole stage, whatever the path
 STREAM_TIMEOUT_SECONDS = 900  # API Gateway's ceiling for a streamed response
 ACCESS_LOG_RETENTION = RetentionDays.THREE_MONTHS
@@ -65,9 +66,24 @@ WEBHOOK_RETENTION_DAYS = 4  # longer than the 24 h of retries
 # The sweep (stalls, runs never started): how often it runs in AWS.
 SWEEP_EVERY_MINUTES = 1
 
+# -- The monitor in AWS (constructs/hosting.py), Cognito sign-in and tier (constructs/auth.py), CORS.
+OUTPUT_MONITOR_URL = "MonitorUrl"
+OUTPUT_USER_POOL_DOMAIN_URL = "UserPoolDomainUrl"
+MONITOR_CLIENT_LOGICAL_ID = "MonitorClient"
+# What web/js/auth.js asks for (config.json "scopes"): the access token's identity, nothing more.
+MONITOR_SCOPES = ("openid", "email", "profile")
+MONITOR_ORIGIN_READ_TIMEOUT_SECONDS = 60  # CloudFront's most without a quota raise; SSE beats every 15 s
+HSTS_MAX_AGE_DAYS = 730
+PREFLIGHT_FUNCTION = "preflight"  # API Gateway's OPTIONS methods (functions/preflight)
+PREFLIGHT_MEMORY_MB = 256
+# Context: browser origins allowed by CORS (list or comma-separated; none by default), the Cognito
+# Plus tier (MFA required, threat protection enforced; costs per user), the managed login prefix.
+CONTEXT_ALLOWED_ORIGINS = "allowedOrigins"
+CONTEXT_COGNITO_PLUS = "cognitoPlus"
+CONTEXT_COGNITO_DOMAIN_PREFIX = "cognitoDomainPrefix"
+
 # --- Operations: metrics, alarms, dashboard, limits (docs/RUNBOOK.md, docs/DEPLOY.md) ---
 METRICS_NAMESPACE = "WorkflowExecutionMonitor"  # POWERTOOLS_METRICS_NAMESPACE of every function
-DASHBOARD_NAME = "WorkflowExecutionMonitor"
 ALARM_PERIOD_MINUTES = 5  # every alarm fires on the first bad period of this length
 STREAM_ITERATOR_AGE_ALARM_SECONDS = 300  # process_stream is this far behind the table's writes
 API_5XX_RATE_ALARM = 0.05  # share of the stage's requests answered 5xx

@@ -13,6 +13,7 @@ nothing more. Streaming routes (SSE) get a web app behind the Lambda Web Adapter
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ from constructs import Construct
 
 from infrastructure.constants import (
     CONTEXT_ALARM_EMAIL,
+    CONTEXT_ALLOWED_ORIGINS,
+    CONTEXT_COGNITO_DOMAIN_PREFIX,
+    CONTEXT_COGNITO_PLUS,
     CONTEXT_HTTP_ALLOWED_NETWORKS,
     CONTEXT_MESSAGE_QUEUE_ARNS,
     CONTEXT_MESSAGE_TOPIC_ARNS,
@@ -41,10 +45,14 @@ from infrastructure.constants import (
     OUTPUT_API_URL,
     OUTPUT_DASHBOARD_NAME,
     OUTPUT_FAILED_EVENTS_QUEUE_URL,
+    OUTPUT_MONITOR_URL,
     OUTPUT_TABLE_NAME,
     OUTPUT_USER_POOL_CLIENT_ID,
+    OUTPUT_USER_POOL_DOMAIN_URL,
     OUTPUT_USER_POOL_ID,
     OUTPUT_WEBHOOK_DEAD_LETTERS_URL,
+    PREFLIGHT_FUNCTION,
+    PREFLIGHT_MEMORY_MB,
     STACK_NAME,
     START_EXECUTION_BURST_LIMIT,
     START_EXECUTION_RATE_LIMIT,
@@ -58,6 +66,7 @@ from infrastructure.constructs.data import Data
 from infrastructure.constructs.engine import Engine
 from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import RUNTIME, FunctionFactory
+from infrastructure.constructs.hosting import MonitorHosting
 from infrastructure.constructs.layer import PACKAGE, DependencyLayer
 from infrastructure.constructs.monitoring import Monitoring, Watched
 from infrastructure.constructs.notifications import Notifications
@@ -68,6 +77,7 @@ from infrastructure.table import INDEXES
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 WRITE_EXECUTION = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")
 START_EXECUTION = "start_execution"  # the route limited further than the stage: each call starts a run
 
@@ -133,7 +143,13 @@ class ExecutionMonitorStack(Stack):
             auth_layer=auth.layer,
             table_name=self.data.table_name,
         )
-        self.auth = Auth(self, "Auth", functions=self.functions)
+        self.auth = Auth(
+            self,
+            "Auth",
+            functions=self.functions,
+            plus=self._context_flag(CONTEXT_COGNITO_PLUS),
+            domain_prefix=self.node.try_get_context(CONTEXT_COGNITO_DOMAIN_PREFIX),
+        )
         self.route_functions: dict[str, lambda_.IFunction] = {}
 
         self.failures = FailedEventsQueue(self, "FailedEvents")
@@ -179,12 +195,41 @@ class ExecutionMonitorStack(Stack):
             route_throttles=route_throttles,
         )
 
+        self._monitor()
+
         CfnOutput(self, OUTPUT_API_URL, value=self.api.url, description="Base URL of the REST API stage")
         CfnOutput(self, OUTPUT_USER_POOL_ID, value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, OUTPUT_USER_POOL_CLIENT_ID, value=self.auth.client.user_pool_client_id)
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.data.table_name)
         # Last: the alarms cover every function the factory made, so nothing may be created after.
         self.monitoring = self._operations(routes)
+
+    def _monitor(self) -> None:
+        """The monitor behind CloudFront with the API at /api/*, its Cognito client, and CORS for
+        the browser origins in context allowedOrigins (none by default: the monitor is same-origin)."""
+        self.hosting = MonitorHosting(
+            self, "Monitor", rest_api=self.api.rest_api, sign_in_domain=self.auth.domain_url
+        )
+        self.monitor_client = self.auth.add_monitor_client(self.hosting.url)
+        self.hosting.deploy_files(client_id=self.monitor_client.user_pool_client_id)
+        CfnOutput(self, OUTPUT_MONITOR_URL, value=self.hosting.url, description="The monitor (sign in here)")
+        CfnOutput(self, OUTPUT_USER_POOL_DOMAIN_URL, value=self.auth.domain_url, description="Managed login")
+
+        origins = allowed_origins(self._context_list(CONTEXT_ALLOWED_ORIGINS))
+        if not origins:
+            return
+        allowed = {"ALLOWED_ORIGINS": ",".join(origins)}
+        preflight = self.functions.create(
+            self, PREFLIGHT_FUNCTION, environment=allowed, memory_size=PREFLIGHT_MEMORY_MB
+        )
+        for function in self.route_functions.values():
+            assert isinstance(function, lambda_.Function)
+            function.add_environment("ALLOWED_ORIGINS", allowed["ALLOWED_ORIGINS"])
+        self.api.enable_cors(preflight.function, gateway_error_origin(origins, self.hosting.url))
+
+    def _context_flag(self, key: str) -> bool:
+        """A context switch: true in cdk.json, or `-c key=true`."""
+        return str(self.node.try_get_context(key)).lower() in ("true", "1", "yes")
 
     def _context_list(self, key: str) -> list[str]:
         """A context value given as a JSON list (cdk.json) or comma-separated (`-c key=a,b`)."""
@@ -307,6 +352,22 @@ def context_int(key: str, value: object, default: int) -> int:
     if number < 0:
         raise ValueError(f"context {key} must not be negative, got {number}")
     return number
+
+
+def allowed_origins(values: Sequence[str]) -> list[str]:
+    """Context allowedOrigins, checked: each a scheme and host (and port), no path, no wildcard."""
+    origins = [value.rstrip("/") for value in values]
+    for origin in origins:
+        if not ORIGIN.fullmatch(origin):
+            raise ValueError(f"allowedOrigins: {origin!r} is not an origin like https://app.example.com")
+    return origins
+
+
+def gateway_error_origin(allowed_origins: Sequence[str], monitor_url: str) -> str:
+    """The one origin API Gateway's own errors can name: the listed origin, or with several the
+    monitor's own (README "The monitor in AWS": other listed origins see those errors as network
+    errors, since a gateway response cannot pick the caller's origin)."""
+    return allowed_origins[0] if len(allowed_origins) == 1 else monitor_url
 
 
 def cdk_context() -> dict[str, Any]:

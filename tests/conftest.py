@@ -31,6 +31,26 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keeps each xdist_group on one worker (`make test` runs `--dist loadgroup`): pytest 9 reads a
+    node's id from `_id`, while pytest-xdist 3.8 still writes its group suffix to `_nodeid`, so the
+    e2e and browser tests were spread over both workers, each starting its own local runtime."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        if groups and item.nodeid.rfind("@") <= item.nodeid.rfind("]"):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings_and_clients() -> Iterator[None]:
     from execution_monitor import store

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from execution_monitor import metric_names as names
 from execution_monitor import observability, paths
 from execution_monitor.api_model import IDENTIFIER_PATTERN
+from execution_monitor.cors import CorsMiddleware
 from execution_monitor.errors import DomainError, NotFound, Unauthorized, ValidationFailed, error_json
 from execution_monitor.executions import require_execution
 from execution_monitor.live import (
@@ -112,7 +113,7 @@ def _check_identifiers(path_parameters: dict[str, str]) -> None:
 
 def create_app(
     source: Callable[[], LiveReader] | None = None, settings: Callable[[], LiveSettings] = live_settings
-) -> Starlette:
+) -> CorsMiddleware:
     """The ASGI app; tests inject the source and settings (nothing is built before a request)."""
     get_source = source or _default_source
 
@@ -145,13 +146,15 @@ def create_app(
         # The Lambda Web Adapter's readiness check (AWS_LWA_READINESS_CHECK_PATH=/health).
         return JSONResponse({"status": "ok"})
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route(paths.STREAM, stream_execution, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
         ],
         exception_handlers={Exception: _unexpected, HTTPException: _http_error},
     )
+    # Outside Starlette's error middleware, so a 500 carries CORS too; API Gateway answers preflights.
+    return CorsMiddleware(app)
 
 
 async def _logged(events: AsyncGenerator[str, None], execution_id: str) -> AsyncGenerator[str, None]:

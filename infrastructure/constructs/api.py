@@ -12,14 +12,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from execution_monitor import cors
 from infrastructure.constants import (
     ACCESS_LOG_RETENTION,
+    MIN_COMPRESSION_BYTES,
     REST_API_LOGICAL_ID,
     SERVICE_NAME,
     STAGE_NAME,
@@ -127,6 +129,8 @@ class Api(Construct):
             rest_api_name=Stack.of(self).stack_name,
             description=f"{SERVICE_NAME} API",
             endpoint_types=[apigateway.EndpointType.REGIONAL],  # EDGE would cut SSE streams after 30 s idle
+            # gzip for clients that ask (docs/PERFORMANCE.md, big executions); streams are never compressed.
+            min_compression_size=Size.bytes(MIN_COMPRESSION_BYTES),
             # Execution logging needs API Gateway's account-level CloudWatch role; CDK creates it.
             cloud_watch_role=True,
             deploy_options=apigateway.StageOptions(
@@ -211,6 +215,43 @@ class Api(Construct):
             "one authorizer gives every handler the same {sub, workspaces} context, locally too.",
         )
         return method
+
+    def enable_cors(self, preflight: lambda_.IFunction, gateway_error_origin: str) -> None:
+        """DESIGN "CORS" in API Gateway, for the origins the functions read from ALLOWED_ORIGINS.
+
+        Preflights: an OPTIONS method without authorizer on every route's resource, answered by
+        `preflight` (functions/preflight), which echoes a listed origin or refuses the others. A
+        function rather than a MOCK integration: choosing among several origins per request would be
+        a VTL template that nothing here can run, while the function is the same tested Python
+        (execution_monitor.cors) as the handlers and `make dev`; only cross-origin callers preflight
+        (the monitor itself is same-origin behind CloudFront), and browsers cache each answer.
+
+        API Gateway's own errors (401, 403, 404, 429, 413, 4XX, 5XX) cannot choose an origin per
+        request: they name `gateway_error_origin` (the one listed origin, or the monitor's own).
+        """
+        integration = apigateway.LambdaIntegration(preflight, allow_test_invoke=False)
+        for path in sorted({route.path for route in self.methods}):
+            method = self.rest_api.root.resource_for_path(path).add_method(
+                "OPTIONS", integration, authorization_type=apigateway.AuthorizationType.NONE
+            )
+            reason = (
+                f"OPTIONS {path} is a CORS preflight, which browsers send without credentials; it "
+                "reads nothing and answers only the allowed methods and headers to a listed origin."
+            )
+            acknowledge(method, "AwsSolutions-APIG4", reason)
+            acknowledge(method, "AwsSolutions-COG4", reason)
+        cors_headers = {
+            "Access-Control-Allow-Origin": gateway_error_origin,
+            "Access-Control-Expose-Headers": ", ".join(cors.EXPOSED_HEADERS),
+            "Vary": "Origin",
+        }
+        for error in GATEWAY_ERRORS:
+            response = self.rest_api.node.find_child(error.construct_id).node.default_child
+            assert isinstance(response, apigateway.CfnGatewayResponse)
+            response.response_parameters = {
+                **(response.response_parameters or {}),  # type: ignore[dict-item]
+                **{f"gatewayresponse.header.{name}": f"'{value}'" for name, value in cors_headers.items()},
+            }
 
     def _suppress_findings(self) -> None:
         acknowledge(

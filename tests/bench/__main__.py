@@ -6,6 +6,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from tests.bench.cold_start_bench import import_rows, layer_rows
+from tests.bench.growth_bench import growth_rows
 from tests.bench.monitor_bench import run_monitor_bench
 from tests.bench.sse_bench import sse_latency_rows, sse_reads_rows
 from tests.bench.stream_bench import run_stream_bench
@@ -13,7 +15,15 @@ from tests.bench.stream_bench import run_stream_bench
 Bench = Callable[[], list[dict[str, Any]]]
 
 # Add benchmarks here: a function returning rows (dicts with the same keys print as one table).
-BENCHES: list[Bench] = [run_stream_bench, sse_latency_rows, sse_reads_rows, run_monitor_bench]
+BENCHES: list[Bench] = [
+    import_rows,
+    layer_rows,
+    growth_rows,
+    run_stream_bench,
+    sse_latency_rows,
+    sse_reads_rows,
+    run_monitor_bench,
+]
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

@@ -44,6 +44,7 @@ FAKE_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "POWERTOOLS_SERVICE_NAME": "sse-bench",
+    "POWERTOOLS_METRICS_DISABLED": "true",
 }
 MEMBER_CONTEXT = '{"authorizer": {"sub": "bench", "workspaces": "bench"}}'
 WORKSPACE, WORKFLOW = "bench", "wf_bench"
@@ -65,12 +66,13 @@ def _moto_and_app() -> Iterator[str]:
     from moto import mock_aws
 
     from infrastructure.table import create_table_request
-    from stream_execution.app import create_app
 
     saved = {name: os.environ.get(name) for name in [*FAKE_ENVIRONMENT, "AWS_ENDPOINT_URL"]}
     os.environ.update(FAKE_ENVIRONMENT)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     _reset_caches()
+    from stream_execution.app import create_app  # validates its settings when imported
+
     try:
         with mock_aws():
             boto3.client("dynamodb").create_table(**create_table_request(FAKE_ENVIRONMENT["TABLE_NAME"]))
@@ -103,16 +105,23 @@ class _Execution:
 
     store: Any
     id: str
+    workflow: str = WORKFLOW
     written: list[tuple[int, float]] = field(default_factory=list)  # (version after, monotonic time)
+    completions: list[tuple[int, float]] = field(default_factory=list)  # the writes that complete a step
 
     @classmethod
-    def create(cls, steps: int = STEPS) -> _Execution:
+    def create(cls, steps: int = STEPS, seconds: list[int] | None = None) -> _Execution:
+        """An execution of delay steps (1 s each, or `seconds[i]`: what each step is expected to take)."""
         from execution_monitor.store.dynamodb import DynamoStore
         from tests.helpers import put_workflow, start
 
         store = DynamoStore(boto3.client("dynamodb"), FAKE_ENVIRONMENT["TABLE_NAME"])
-        actions = [{"id": f"step{i}", "type": "delay", "params": {"seconds": 1}} for i in range(steps)]
-        return cls(store, start(store, put_workflow(store, WORKSPACE, WORKFLOW, actions)).id)
+        durations = seconds or [1] * steps
+        actions = [
+            {"id": f"step{i}", "type": "delay", "params": {"seconds": d}} for i, d in enumerate(durations)
+        ]
+        workflow = put_workflow(store, WORKSPACE, f"{WORKFLOW}_{len(durations)}_{sum(durations)}", actions)
+        return cls(store, start(store, workflow).id, workflow=workflow.id)
 
     def transitions(self) -> Iterator[None]:
         """Each step begins then completes, then the execution completes: one version per write."""
@@ -128,6 +137,7 @@ class _Execution:
             yield
             complete_step(self.store, WORKSPACE, self.id, index)
             self._wrote()
+            self.completions.append(self.written[-1])
             yield
         execution = self.store.executions.get_header(WORKSPACE, self.id)
         ended = transitions.end_execution(execution, ExecutionStatus.COMPLETED, clock.now())
@@ -140,7 +150,7 @@ class _Execution:
         self.written.append((probe.version, time.monotonic()))
 
     def stream_url(self, base: str) -> str:
-        return f"{base}/api/workspaces/{WORKSPACE}/workflows/{WORKFLOW}/executions/{self.id}/stream"
+        return f"{base}/api/workspaces/{WORKSPACE}/workflows/{self.workflow}/executions/{self.id}/stream"
 
 
 def _watch_sse(url: str, seen: list[tuple[int, float]], stop: threading.Event) -> None:
@@ -324,8 +334,57 @@ def sse_reads_rows(idle_seconds: float = 15.0, running_seconds: float = 15.0) ->
     return rows
 
 
+def sse_predicted_rows(executions: int = 4, steps: int = 8, seed: int = 11) -> list[dict[str, Any]]:
+    """Steps whose duration is known in advance (delays of 1-4 s; in production, the workflow's step
+    statistics) and whose real duration varies by +-10 %: completion-to-client latency of SSE, and
+    its DynamoDB reads per client per second over the whole run."""
+    from execution_monitor.aws import client
+
+    randomizer = random.Random(seed)
+    with _moto_and_app() as base:
+        counter = _ReadCounter(client("dynamodb"))
+        plans = [[randomizer.randint(1, 4) for _ in range(steps)] for _ in range(executions)]
+        runs = [_Execution.create(seconds=plan) for plan in plans]
+        seen: list[list[tuple[int, float]]] = [[] for _ in runs]
+        stop = threading.Event()
+        watchers = [
+            threading.Thread(target=_watch_sse, args=(run.stream_url(base), seen[i], stop), daemon=True)
+            for i, run in enumerate(runs)
+        ]
+        for watcher in watchers:
+            watcher.start()
+        # Drive at once: a run's first step is due from its start, as in the engine.
+        counter.active = True
+        started = time.monotonic()
+
+        def drive(run: _Execution, seconds: list[int], jitter: random.Random) -> None:
+            for number, _ in enumerate(run.transitions()):
+                step = number // 2
+                running = number % 2 == 0 and step < len(seconds)
+                time.sleep(seconds[step] * jitter.uniform(0.9, 1.1) if running else 0.05)
+
+        writers = [
+            threading.Thread(target=drive, args=(run, plan, random.Random(randomizer.random())))
+            for run, plan in zip(runs, plans, strict=True)
+        ]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        for watcher in watchers:
+            watcher.join(timeout=10)
+        elapsed = time.monotonic() - started
+        counter.active = False
+        stop.set()
+    latencies = [
+        value for run, got in zip(runs, seen, strict=True) for value in _latencies(run.completions, got)
+    ]
+    reads = sum(counter.requests.values()) / executions / elapsed
+    return [{**_percentiles("SSE, predicted completions", latencies), "reads/s per client": round(reads, 2)}]
+
+
 def bench_rows() -> list[dict[str, Any]]:
-    return sse_latency_rows() + sse_reads_rows()
+    return sse_latency_rows() + sse_reads_rows() + sse_predicted_rows()
 
 
 if __name__ == "__main__":

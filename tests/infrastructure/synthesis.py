@@ -14,6 +14,9 @@ from infrastructure.constants import STACK_NAME
 from infrastructure.stack import ExecutionMonitorStack, create_app
 
 SKIP_BUNDLING: dict[str, Any] = {"aws:cdk:bundling-stacks": []}
+# CDK's own deploy-time functions (BucketDeployment copying web/, the monitor bucket's auto-delete)
+# and their roles: CDK chooses their runtime, code and grants (constructs/hosting.py acknowledges them).
+CDK_PROVIDED = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ class Synthesized:
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {lid: res for lid, res in self.resources.items() if res["Type"] == resource_type}
+
+    def of_our_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Resources of a type, without CDK's own deploy-time functions and their roles."""
+        return {
+            lid: res for lid, res in self.of_type(resource_type).items() if not lid.startswith(CDK_PROVIDED)
+        }
 
     def logical_id(self, construct: Any) -> str:
         # Resolving the element's logical id honours override_logical_id (pinned stateful resources).

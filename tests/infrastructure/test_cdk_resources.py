@@ -88,7 +88,7 @@ def test_the_table_survives_stack_deletion_and_replacement(synthesized: Synthesi
 def test_every_function_is_arm64_python312_traced_with_json_logs_and_the_common_layer(
     synthesized: Synthesized,
 ) -> None:
-    functions = synthesized.of_type("AWS::Lambda::Function")
+    functions = synthesized.of_our_type("AWS::Lambda::Function")
     stack = synthesized.stack
     common = synthesized.logical_id(stack.functions.layer)
     assert functions, "no functions synthesized"
@@ -108,7 +108,7 @@ def test_every_function_is_arm64_python312_traced_with_json_logs_and_the_common_
 def test_every_function_logs_to_its_own_log_group_with_a_retention(synthesized: Synthesized) -> None:
     log_groups = synthesized.of_type("AWS::Logs::LogGroup")
     used = []
-    for logical_id, function in synthesized.of_type("AWS::Lambda::Function").items():
+    for logical_id, function in synthesized.of_our_type("AWS::Lambda::Function").items():
         log_group = _ref(function["Properties"]["LoggingConfig"]["LogGroup"])
         assert log_group in log_groups, logical_id
         assert (
@@ -181,7 +181,7 @@ def test_the_common_layer_targets_python312_on_arm64(synthesized: Synthesized) -
 # -- auth -----------------------------------------------------------------------------------------
 
 
-def test_the_user_pool_is_invite_only_with_strong_passwords_mfa_and_threat_protection(
+def test_the_user_pool_is_invite_only_with_strong_passwords_and_totp_mfa(
     synthesized: Synthesized,
 ) -> None:
     pool = synthesized.resources[constants.USER_POOL_LOGICAL_ID]
@@ -193,8 +193,8 @@ def test_the_user_pool_is_invite_only_with_strong_passwords_mfa_and_threat_prote
         password[flag]
         for flag in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
     )
-    assert properties["MfaConfiguration"] == "ON"
-    assert properties["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    # MFA and threat protection by tier: tests/infrastructure/test_cdk_hosting.py.
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     assert pool["DeletionPolicy"] == "Retain"
 
 
@@ -213,7 +213,7 @@ def test_the_authorizer_verifies_tokens_of_this_pool_and_client(synthesized: Syn
     issuer = {"Fn::GetAtt": [constants.USER_POOL_LOGICAL_ID, "ProviderURL"]}
     assert environment["JWT_ISSUER"] == issuer
     assert environment["JWT_JWKS_URL"] == {"Fn::Join": ["", [issuer, "/.well-known/jwks.json"]]}
-    assert environment["JWT_AUDIENCE"] == {"Ref": constants.USER_POOL_CLIENT_LOGICAL_ID}
+    assert {"Ref": constants.USER_POOL_CLIENT_LOGICAL_ID} in environment["JWT_AUDIENCE"]["Fn::Join"][1]
 
 
 def test_the_header_authorizer_is_cached_and_the_stream_authorizer_is_not(synthesized: Synthesized) -> None:
@@ -235,6 +235,11 @@ def test_the_header_authorizer_is_cached_and_the_stream_authorizer_is_not(synthe
 def test_the_api_is_regional(synthesized: Synthesized) -> None:
     api = synthesized.resources[constants.REST_API_LOGICAL_ID]["Properties"]
     assert api["EndpointConfiguration"]["Types"] == ["REGIONAL"]
+
+
+def test_the_api_gzips_answers_of_a_kilobyte_or_more_for_clients_that_ask(synthesized: Synthesized) -> None:
+    api = synthesized.resources[constants.REST_API_LOGICAL_ID]["Properties"]
+    assert api["MinimumCompressionSize"] == constants.MIN_COMPRESSION_BYTES == 1024
 
 
 def test_the_stage_is_traced_throttled_and_writes_json_access_logs(synthesized: Synthesized) -> None:
@@ -342,6 +347,8 @@ def test_the_outputs_are_the_ones_clients_and_scripts_read(synthesized: Synthesi
         constants.OUTPUT_DASHBOARD_NAME,
         constants.OUTPUT_FAILED_EVENTS_QUEUE_URL,
         constants.OUTPUT_WEBHOOK_DEAD_LETTERS_URL,
+        constants.OUTPUT_MONITOR_URL,
+        constants.OUTPUT_USER_POOL_DOMAIN_URL,
     }
     assert outputs[constants.OUTPUT_TABLE_NAME]["Value"] == {"Ref": constants.TABLE_LOGICAL_ID}
     assert outputs[constants.OUTPUT_USER_POOL_ID]["Value"] == {"Ref": constants.USER_POOL_LOGICAL_ID}
@@ -367,7 +374,7 @@ def test_only_the_authorizer_carries_the_jwt_layer_and_only_the_sse_function_the
     auth_layer = {"Ref": synthesized.logical_id(stack.functions.auth_layer)}
     web_layer = {"Ref": synthesized.logical_id(stack.functions.web_layer)}
     with_auth, with_web = [], []
-    for logical_id, function in synthesized.of_type("AWS::Lambda::Function").items():
+    for logical_id, function in synthesized.of_our_type("AWS::Lambda::Function").items():
         layers = function["Properties"]["Layers"]
         if auth_layer in layers:
             with_auth.append(logical_id)

@@ -42,10 +42,11 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _all_statements(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:
+    """Our policies' statements (CDK's BucketDeployment grants are its own, acknowledged in hosting.py)."""
     statements = []
-    for logical_id, policy in synthesized.of_type("AWS::IAM::Policy").items():
+    for logical_id, policy in synthesized.of_our_type("AWS::IAM::Policy").items():
         statements += [(logical_id, s) for s in policy["Properties"]["PolicyDocument"]["Statement"]]
-    for logical_id, role in synthesized.of_type("AWS::IAM::Role").items():
+    for logical_id, role in synthesized.of_our_type("AWS::IAM::Role").items():
         for inline in role["Properties"].get("Policies", []):
             statements += [(logical_id, s) for s in inline["PolicyDocument"]["Statement"]]
     return statements

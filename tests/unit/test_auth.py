@@ -180,3 +180,14 @@ def test_given_a_signed_token_whose_groups_claim_is_not_a_list_of_strings_then_i
 ) -> None:
     principal = verify_token(sign(**{"cognito:groups": groups}))
     assert principal.workspaces == frozenset()
+
+
+def test_given_several_app_clients_then_a_token_of_any_of_them_passes_and_no_other(
+    sign: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JWT_AUDIENCE", "cli-client, monitor-client")  # the CLI's and the monitor's
+    reset_settings()
+    assert verify_token(sign(client_id="monitor-client")).subject == "u1"
+    assert verify_token(sign(client_id="cli-client")).subject == "u1"
+    with pytest.raises(Unauthorized):
+        verify_token(sign(client_id="monitor"))  # a part of an id is not the id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -27,6 +28,7 @@ from execution_monitor.live import (
 from execution_monitor.store.interface import Probe
 
 WS, EXEC = "ws1", "exec_1"
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # fake time 0 on the wall clock
 SETTINGS = LiveSettings(
     retry_ms=1500,
     heartbeat_seconds=15,
@@ -100,7 +102,9 @@ class FakeTime(Clock):
     def __init__(self) -> None:
         self.time = 0.0
         self.scheduled: list[tuple[float, Callable[[], None]]] = []
-        super().__init__(now=lambda: self.time, sleep=self._sleep)
+        super().__init__(
+            now=lambda: self.time, sleep=self._sleep, wall=lambda: EPOCH + timedelta(seconds=self.time)
+        )
 
     def at(self, moment: float, action: Callable[[], None]) -> None:
         self.scheduled.append((moment, action))
@@ -356,6 +360,62 @@ def test_given_a_change_then_polls_are_fast_again() -> None:
     first, second = [moment for moment, block in blocks if block.get("event") == "update"]
     assert 30.0 < first <= 32.0  # found within one slow interval
     assert second - second_write[0] <= SETTINGS.poll_min_seconds + 1e-9  # the next within a fast one
+
+
+def predictable(expected_seconds: float) -> FakeSource:
+    """Step 0 running since fake time 0, expected to take `expected_seconds`."""
+    started = header(version=3, running_step=0, schedule=Schedule(due_since="2026-01-01T00:00:00.000Z"))
+    first = step(0, "running", expected_ms=round(expected_seconds * 1000))
+    return FakeSource(started, [first, step(1), step(2)])
+
+
+def probe_times(source: FakeSource, clock: FakeTime) -> list[float]:
+    times: list[float] = []
+    probe = source.probe
+
+    def timed(*args: Any) -> Probe | None:
+        times.append(clock.time)
+        return probe(*args)
+
+    source.probe = timed  # type: ignore[method-assign,assignment]
+    return times
+
+
+def test_given_a_step_expected_to_take_10_s_then_its_completion_is_seen_within_a_fast_poll_of_it() -> None:
+    source, clock = predictable(10.0), FakeTime()
+    clock.at(10.1, lambda: source.write(0, status="completed"))
+    probes = probe_times(source, clock)
+
+    blocks = run(source, clock, budget=10.5)
+
+    (seen,) = [moment for moment, block in blocks if block.get("event") == "update"]
+    assert seen - 10.1 <= SETTINGS.poll_min_seconds + 1e-9
+    # Every 2 s until the window opens 1.5 s early (15 % of 10 s), fast from there.
+    assert len([moment for moment in probes if moment < 8.5]) <= 5
+    assert min(moment for moment in probes if moment >= 8.5) <= 8.5 + 1e-9
+
+
+def test_given_a_step_that_overruns_its_prediction_then_polling_falls_back_to_the_slow_cadence() -> None:
+    source, clock = predictable(2.0), FakeTime()
+    clock.at(30.0, lambda: source.write(0, status="completed"))
+    probes = probe_times(source, clock)
+
+    blocks = run(source, clock, budget=31)
+
+    late = [moment for moment in probes if 10 <= moment < 30]
+    assert len(late) <= 11  # about every 2 s once the window closed unanswered
+    (seen,) = [moment for moment, block in blocks if block.get("event") == "update"]
+    assert seen - 30.0 <= SETTINGS.poll_max_seconds + 1e-9
+
+
+def test_given_an_unknown_duration_then_there_is_no_prediction_and_polls_back_off_as_before() -> None:
+    source, clock = predictable(1.0), FakeTime()
+    source.steps[0] = replace(source.steps[0], expected_ms=None)
+    probes = probe_times(source, clock)
+
+    run(source, clock, budget=60)
+
+    assert 30 <= len(probes) <= 40
 
 
 def test_given_completed_steps_then_later_reads_start_at_the_frontier_and_forget_them() -> None:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from execution_monitor import jsonvalues
+from execution_monitor import cors, jsonvalues
 from execution_monitor.actions.definitions import ACTION_TYPES
 from execution_monitor.api_model import ApiModel
 from execution_monitor.domain.execution import ExecutionState, StepState
@@ -223,16 +223,19 @@ def correlate(event: dict[str, Any]) -> None:
 
 
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Every answer, refused or resolved, with the CORS headers its origin gets (DESIGN "CORS")."""
     try:
         guarded = guard_request(event)
     except DomainError as error:
-        return {
+        response = {
             "statusCode": error.status_code,
             "headers": {"Content-Type": JSON},
             "body": error.body(),
             "isBase64Encoded": False,
         }
-    return app.resolve(guarded, context)
+    else:
+        response = app.resolve(guarded, context)
+    return cors.with_cors(response, event.get("headers"))
 
 
 # -- the execution response ----------------------------------------------------------------------

@@ -66,8 +66,13 @@ def verify_token(token: str) -> Principal:
         )
     except jwt.PyJWTError as error:
         raise Unauthorized("the token is not valid") from error
-    # Cognito access tokens carry client_id, id tokens carry aud: accept the configured one in either.
-    if settings.jwt_audience and settings.jwt_audience not in (claims.get("client_id"), claims.get("aud")):
+    # Cognito access tokens carry client_id, id tokens carry aud: accept a configured app client
+    # (the CLI's, the monitor's) in either.
+    audiences = settings.audiences
+    if audiences and not any(
+        isinstance(value, str) and value in audiences
+        for value in (claims.get("client_id"), claims.get("aud"))
+    ):
         raise Unauthorized("the token is not valid")
     groups = claims.get(GROUPS_CLAIM)
     # Only a list of strings is a group list (a number, a string or a map grants nothing).

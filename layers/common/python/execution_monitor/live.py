@@ -19,7 +19,10 @@ Change detection is one small read per poll: a strongly consistent GetItem of th
 projected to version and status. Only when the version moved does it read the steps, and then
 only from the "frontier" on: steps below the first one not completed are final (a completed step
 never changes: retry-step re-runs only a failed or interrupted step and those after it). Polls are
-fast right after a change and back off geometrically while nothing changes.
+fast right after a change and back off geometrically while nothing changes. When the step now
+due has an expected duration (its workflow's statistics, or a delay's seconds), the next
+completion is predicted: polls are fast in a window around it and slow until then, so a
+completion reaches the client within one fast interval without polling fast all the time.
 
 Per connection the state is small: the version sent last, the frontier, and an 8-byte
 fingerprint per step at or past the frontier (of its wire form, so derived changes such as
@@ -33,13 +36,16 @@ import json
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from pydantic import Field, model_validator
 
+from execution_monitor import clock as wall_clock
 from execution_monitor.domain.execution import ExecutionState, StepState
+from execution_monitor.domain.progress import due_step_expected_end
 from execution_monitor.domain.status import StepStatus
 from execution_monitor.models import ExecutionEnvelope
 from execution_monitor.observability import logger
@@ -65,6 +71,12 @@ class LiveSettings(Settings):
     # Stay at the fast interval this long after a change (steps tend to follow each other).
     fast_window_seconds: float = Field(default=2.0, ge=0, alias="STREAM_FAST_WINDOW_SECONDS")
     backoff: float = Field(default=1.5, ge=1, alias="STREAM_POLL_BACKOFF")
+    # After a change, when the next completion is predicted: fast only this long (the next step's
+    # start follows a completion within milliseconds), then slow until the predicted window.
+    follow_up_seconds: float = Field(default=0.75, ge=0, alias="STREAM_FOLLOW_UP_SECONDS")
+    # The predicted window opens this fraction of the step's expected duration early (at least one
+    # fast interval, at most the slow one) and stays open `fast_window_seconds` past the prediction.
+    early_fraction: float = Field(default=0.15, ge=0, le=1, alias="STREAM_EARLY_FRACTION")
     # Close this long before the Lambda deadline, so the close is clean (not a timeout).
     deadline_margin_seconds: float = Field(default=10.0, ge=0, alias="STREAM_DEADLINE_MARGIN_SECONDS")
     # When no deadline is known (no x-amzn-lambda-context): API Gateway's ceiling for a stream.
@@ -198,10 +210,47 @@ def parse_last_event_id(value: str | None) -> int | None:
 
 @dataclass
 class Clock:
-    """Monotonic time and sleeping, injectable so tests can run the loop on fake time."""
+    """Monotonic time, wall time and sleeping, injectable so tests can run the loop on fake time."""
 
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    wall: Callable[[], datetime] = wall_clock.now
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """When the step now due should complete, on the monotonic clock, and the fast-poll window."""
+
+    opens: float
+    closes: float
+    started: bool  # the due step runs: nothing but its completion (or a cancel) is expected before
+
+    @classmethod
+    def of(
+        cls, execution: ExecutionState, steps: list[StepState], timer: Clock, settings: LiveSettings
+    ) -> Prediction | None:
+        due = next((step for step in steps if step.index == execution.due_index), None)
+        expected_end = due_step_expected_end(execution, due)
+        if expected_end is None or due is None or due.expected_ms is None:
+            return None
+        at = timer.now() + (expected_end - timer.wall()).total_seconds()
+        early = min(
+            settings.poll_max_seconds,
+            max(settings.poll_min_seconds, settings.early_fraction * due.expected_ms / 1000),
+        )
+        return cls(
+            opens=at - early,
+            closes=at + settings.fast_window_seconds,
+            started=execution.running_step == due.index,
+        )
+
+    def next_poll(self, now: float, slow: float, settings: LiveSettings) -> float:
+        """The next poll time: `slow` but never past the window's opening; fast inside it."""
+        if now < self.opens:
+            return min(slow, self.opens)
+        if now <= self.closes:
+            return now + settings.poll_min_seconds
+        return slow
 
 
 async def _in_thread(function: Callable[..., T], *args: Any) -> T:
@@ -242,7 +291,8 @@ async def execution_events(
     if state.ended:
         return
     last_output = last_change = clock.now()
-    interval = settings.poll_min_seconds
+    prediction = Prediction.of(execution, steps, clock, settings)
+    interval = settings.poll_max_seconds if prediction and prediction.started else settings.poll_min_seconds
     next_poll = last_output + interval
     while True:
         now = clock.now()
@@ -261,16 +311,24 @@ async def execution_events(
                 records = await call(source.get_execution_from, workspace_id, execution_id, state.frontier)
                 if records is None:
                     return
-                for event in state.advance(*records):
+                execution, steps = records
+                for event in state.advance(execution, steps):
                     yield event
                     last_output = clock.now()
                 if state.ended:
                     return
                 last_change = clock.now()
-                interval = settings.poll_min_seconds
-            elif clock.now() - last_change >= settings.fast_window_seconds:
-                interval = min(settings.poll_max_seconds, interval * settings.backoff)
-            next_poll = clock.now() + interval
+                prediction = Prediction.of(execution, steps, clock, settings)
+                # A running step with a predicted end: slow polls until its window (a cancel or an
+                # early failure still shows within one slow interval). Otherwise fast: more follows.
+                started = prediction is not None and prediction.started
+                interval = settings.poll_max_seconds if started else settings.poll_min_seconds
+            else:
+                fast_for = settings.fast_window_seconds if prediction is None else settings.follow_up_seconds
+                if clock.now() - last_change >= fast_for:
+                    interval = min(settings.poll_max_seconds, interval * settings.backoff)
+            slow = clock.now() + interval
+            next_poll = slow if prediction is None else prediction.next_poll(clock.now(), slow, settings)
         if clock.now() - last_output >= settings.heartbeat_seconds:
             yield KEEP_ALIVE
             last_output = clock.now()

@@ -11,7 +11,7 @@ import os
 from functools import cache
 from typing import Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_MAX_REQUEST_BYTES = 256 * 1024
 
@@ -58,11 +58,30 @@ class AuthSettings(Settings):
 
     jwt_jwks_url: str = Field(alias="JWT_JWKS_URL", min_length=1)
     jwt_issuer: str = Field(default="", alias="JWT_ISSUER")
-    jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")
+    jwt_audience: str = Field(default="", alias="JWT_AUDIENCE")  # app client ids, comma-separated
+
+    @property
+    def audiences(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.jwt_audience.split(",") if part.strip())
 
 
 class ApiSettings(Settings):
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0, alias="MAX_REQUEST_BYTES")
+
+
+class CorsSettings(Settings):
+    """Browser origins that may call the API from another origin (DESIGN "CORS"): ALLOWED_ORIGINS,
+    comma-separated (`https://a.example, http://localhost:3000`); empty or unset allows none."""
+
+    allowed_origins: frozenset[str] = Field(default=frozenset(), alias="ALLOWED_ORIGINS")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        # An origin has no path: a trailing slash, copied from an address bar, must still match.
+        return frozenset(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
 
 
 class ActionSettings(Settings):

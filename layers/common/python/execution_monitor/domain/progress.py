@@ -75,6 +75,19 @@ def estimate(execution: ExecutionState, due: StepState | None, now: datetime) ->
     return with_eta(execution.progress, remaining, now)
 
 
+def due_step_expected_end(execution: ExecutionState, due: StepState | None) -> datetime | None:
+    """When the step running or next to run is expected to be done (its expected wall time from
+    when it became due); None when the execution is over or that step's duration is unknown."""
+    if (
+        execution.status.is_terminal
+        or due is None
+        or due.expected_ms is None
+        or not execution.schedule.due_since
+    ):
+        return None
+    return clock.parse_iso(execution.schedule.due_since) + timedelta(milliseconds=due.expected_ms)
+
+
 def wall_ms(schedule: Schedule, step: StepState, completed_at: str) -> int | None:
     """What a step that completes at `completed_at` cost the execution: from when it became due,
     so the engine's scheduling, retries and backoff count, not only the action's own time."""
