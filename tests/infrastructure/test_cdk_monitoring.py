@@ -30,6 +30,7 @@ CONTEXT = {
     constants.CONTEXT_START_EXECUTION_BURST_LIMIT: "3",
     constants.CONTEXT_TABLE_INDEXES: "2",
     constants.CONTEXT_ALARM_EMAIL: "oncall@example.com",
+    constants.CONTEXT_ALLOWED_ORIGINS: "https://app.example.com",  # adds the preflight function
 }
 
 
@@ -109,11 +110,21 @@ def test_every_lambda_function_has_an_error_alarm_and_a_throttle_alarm(synthesiz
     assert watched["Errors"] == _function_ids(synthesized)
     assert watched["Throttles"] == _function_ids(synthesized)
     assert _function_ids(synthesized) <= set(synthesized.of_type("AWS::Lambda::Function"))
-    # Every function of the app's code (functions/<folder>) is the factory's, so it is alarmed.
+
+
+def test_with_every_option_on_every_function_of_the_apps_code_is_the_factorys_and_alarmed(
+    with_context: Synthesized,
+) -> None:
     folders = {
         path.parent.name for entry in ("handler.py", "run.sh") for path in FUNCTIONS_DIR.glob(f"*/{entry}")
     }
-    assert {built.folder for built in synthesized.stack.functions.created} == folders
+    assert {built.folder for built in with_context.stack.functions.created} == folders
+    alarmed = {alarm.node.id for alarm in with_context.stack.monitoring.alarms}
+    for built in with_context.stack.functions.created:
+        assert {
+            f"{construct_id_for(built.folder)}Errors",
+            f"{construct_id_for(built.folder)}Throttles",
+        } <= alarmed
 
 
 def test_the_stack_has_one_error_and_one_throttle_alarm_per_function_and_eleven_more(
@@ -386,12 +397,3 @@ def test_a_table_index_count_beyond_the_indexes_fails_the_synth(tmp_path: Path) 
     too_many = {**SKIP_BUNDLING, constants.CONTEXT_TABLE_INDEXES: str(len(INDEXES) + 1)}
     with pytest.raises(ValueError, match="index_count"):
         synthesize(tmp_path, context=too_many)
-
-
-def test_the_functions_alarm_ids_follow_their_folders(synthesized: Synthesized) -> None:
-    ids = set(_alarms(synthesized))
-    for built in synthesized.stack.functions.created:
-        assert {
-            f"{construct_id_for(built.folder)}Errors",
-            f"{construct_id_for(built.folder)}Throttles",
-        } <= ids
