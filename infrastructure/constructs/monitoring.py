@@ -51,7 +51,7 @@ from infrastructure.routes import Route
 PERIOD = Duration.minutes(ALARM_PERIOD_MINUTES)
 GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-# A CloudWatch alarm on metric math may read at most 10 metrics (a hard limit).
+# A CloudWatch alarm on metric math may read at most 10 metrics (a hard limit; the expression aside).
 MAX_ALARM_METRICS = 10
 
 
@@ -133,8 +133,8 @@ def route_latency(watched: Watched, route: Route) -> cloudwatch.Metric:
 
 def slowest(watched: Watched, routes: Sequence[Route], label: str) -> cloudwatch.MathExpression:
     """The highest p95 among these routes, as one alarmable series."""
-    if not 0 < len(routes) <= MAX_ALARM_METRICS - 1:
-        raise ValueError(f"a latency alarm can watch 1 to {MAX_ALARM_METRICS - 1} routes, got {len(routes)}")
+    if not 0 < len(routes) <= MAX_ALARM_METRICS:
+        raise ValueError(f"a latency alarm can watch 1 to {MAX_ALARM_METRICS} routes, got {len(routes)}")
     using = {f"r{index}": route_latency(watched, route) for index, route in enumerate(routes)}
     return cloudwatch.MathExpression(
         expression=f"MAX([{', '.join(using)}])", using_metrics=using, period=PERIOD, label=label
