@@ -13,7 +13,7 @@ import pytest
 from execution_monitor import metric_names as names
 from infrastructure import constants
 from infrastructure.constructs.functions import FUNCTIONS_DIR, construct_id_for
-from infrastructure.constructs.monitoring import Runbook
+from infrastructure.constructs.monitoring import Runbook, slowest
 from infrastructure.routes import ROUTES
 from infrastructure.stack import START_EXECUTION, context_int
 from infrastructure.table import INDEXES
@@ -397,3 +397,11 @@ def test_a_table_index_count_beyond_the_indexes_fails_the_synth(tmp_path: Path) 
     too_many = {**SKIP_BUNDLING, constants.CONTEXT_TABLE_INDEXES: str(len(INDEXES) + 1)}
     with pytest.raises(ValueError, match="index_count"):
         synthesize(tmp_path, context=too_many)
+
+
+def test_a_latency_alarm_refuses_more_routes_than_cloudwatch_lets_one_alarm_read(
+    synthesized: Synthesized,
+) -> None:
+    watched = synthesized.stack.monitoring.watched
+    with pytest.raises(ValueError, match="1 to 10 routes"):
+        slowest(watched, [ROUTES[0]] * 11, "too many")
