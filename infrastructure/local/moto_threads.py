@@ -11,7 +11,8 @@ and a lock held across a whole step would starve every other thread.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
@@ -28,6 +29,13 @@ def _serialized(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     call_action_alone.serialized = True  # type: ignore[attr-defined]
     return call_action_alone
+
+
+@contextmanager
+def serialized() -> Iterator[None]:
+    """Holds the lock for in-process work on moto's DynamoDB state outside a request."""
+    with _LOCK:
+        yield
 
 
 def serialize_dynamodb() -> Callable[[], None]:

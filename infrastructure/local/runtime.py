@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import boto3
 
-from infrastructure.local import seed, tokens
+from infrastructure.local import moto_dynamodb, seed, tokens
 from infrastructure.local.aws import TABLE_NAME, Moto, configure_environment, start_moto
 from infrastructure.local.engine import provision_engine
 from infrastructure.local.events import LambdaContext
@@ -50,6 +50,7 @@ class LocalRuntime:
         tokens.ensure_signing_key()  # the gateway serves its JWKS; make it exist before any request
         self.moto = start_moto()
         self.on_stop(serialize_dynamodb())
+        self.on_stop(moto_dynamodb.install())  # before the first request makes moto's backends
         self.on_stop(self.moto.stop)
         # Before anything creates a boto3 client or reads settings: both are cached per process.
         configure_environment(self.moto, jwks_url=f"{self.gateway_url}{tokens.JWKS_ROUTE}")
@@ -74,7 +75,9 @@ class LocalRuntime:
         self.start_notifications()
         # process_stream fed by the table's stream, in batches, with a local dead-letter queue.
         dead_letters = boto3.client("sqs").create_queue(QueueName=STREAM_DLQ)["QueueUrl"]
-        poller = start_stream_poller(boto3.Session(), TABLE_NAME, dead_letters)
+        poller = start_stream_poller(
+            boto3.Session(), TABLE_NAME, dead_letters, on_checkpoint=moto_dynamodb.stream_trimmer(TABLE_NAME)
+        )
         self.on_stop(poller.stop)
         # The sweep's schedule (every minute in AWS): stalls show within seconds locally.
         from sweep_executions.handler import lambda_handler as sweep

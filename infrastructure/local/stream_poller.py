@@ -42,6 +42,7 @@ log = logging.getLogger("infrastructure.local.stream_poller")
 
 Invoke = Callable[[dict[str, Any]], Any]
 OnFailure = Callable[[dict[str, Any], list[dict[str, Any]]], None]
+Checkpoint = Callable[[str, str], None]  # (shard id, sequence number of the last record read)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class StreamPoller:
         on_failure: OnFailure | None = None,
         function_arn: str = "",
         region: str = "us-east-1",
+        on_checkpoint: Checkpoint | None = None,
     ) -> None:
         self.client = streams_client
         self.stream_arn = stream_arn
@@ -143,6 +145,7 @@ class StreamPoller:
         self.on_failure = on_failure
         self.function_arn = function_arn
         self.region = region
+        self.on_checkpoint = on_checkpoint
         self.counters = PollerCounters()
         self._shards: dict[str, _Shard] = {}
         self._shards_refreshed_at = float("-inf")
@@ -239,13 +242,16 @@ class StreamPoller:
             )
         except self.client.exceptions.ExpiredIteratorException:
             shard.iterator = self._iterator_after(shard)
-            return 0
+            return self._read(shard)  # a fresh iterator: read on in this round
         shard.iterator = page.get("NextShardIterator")
         if shard.iterator is None:
             shard.closed = True
         records = page.get("Records", [])
         if records:
             shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+            if self.on_checkpoint is not None:
+                # Read records are held here until delivered: the stream no longer needs them.
+                self.on_checkpoint(shard.shard_id, shard.last_sequence)
         kept = [lambda_record(record, self.stream_arn, self.region) for record in records]
         if self.record_filter is not None:
             selected = [record for record in kept if self.record_filter(record)]
@@ -365,7 +371,12 @@ def _arrival(stream_record: dict[str, Any]) -> str | None:
 
 
 def start_stream_poller(
-    session: Any, table_name: str, dlq_url: str, *, settings: MappingSettings = STREAM_MAPPING
+    session: Any,
+    table_name: str,
+    dlq_url: str,
+    *,
+    settings: MappingSettings = STREAM_MAPPING,
+    on_checkpoint: Checkpoint | None = None,
 ) -> StreamPoller:
     """The process_stream mapping of the local runtime: started in a thread, stop() it on exit."""
     from process_stream.handler import lambda_handler
@@ -380,5 +391,6 @@ def start_stream_poller(
         on_failure=sqs_on_failure(session.client("sqs"), dlq_url),
         function_arn=f"arn:aws:lambda:{session.region_name}:{ACCOUNT_ID}:function:{STREAM_FUNCTION}",
         region=session.region_name or "us-east-1",
+        on_checkpoint=on_checkpoint,
     )
     return poller.start()
