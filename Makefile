@@ -9,7 +9,12 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 PORT ?= 8080
 WORKSPACE ?= demo
 
-.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean
+.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean \
+	bootstrap deploy destroy smoke redrive
+# The CDK CLI, pinned (checked with this repo's aws-cdk-lib: it reads the cloud assembly it writes).
+CDK := npx --yes aws-cdk@2.1148.1
+STACK := ExecutionMonitor
+CDK_ARGS ?=
 
 $(STAMP): requirements.txt layers/common/requirements.txt layers/web/requirements.txt layers/auth/requirements.txt client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +56,21 @@ screenshots: $(STAMP) ## retake docs/monitor-*.png (needs Chromium)
 
 synth: $(STAMP) ## synthesize the CloudFormation template into cdk.out/ (offline)
 	$(BIN)/python app.py
+
+bootstrap: $(STAMP) ## once per AWS account and region: the CDK's staging bucket and roles
+	$(CDK) bootstrap $(CDK_ARGS)
+
+deploy: $(STAMP) ## deploy the stack (docs/DEPLOY.md); settings: CDK_ARGS="-c alarmEmail=you@example.com"
+	$(CDK) deploy $(STACK) --require-approval broadening --outputs-file cdk-outputs.json $(CDK_ARGS)
+
+destroy: $(STAMP) ## delete the stack (the table and the user pool are kept: docs/DEPLOY.md)
+	$(CDK) destroy $(STACK) $(CDK_ARGS)
+
+smoke: $(STAMP) ## smoke tests: a deployed stack with E2E_BASE_URL, E2E_TOKEN, E2E_WORKSPACE set; else make dev's runtime
+	$(BIN)/pytest tests/e2e -m smoke -n 1 --dist loadgroup -q
+
+redrive: $(STAMP) ## replay a dead-letter queue of the stack: QUEUE=failed-events|webhooks [ARGS=--dry-run]
+	$(BIN)/python -m infrastructure.redrive $(QUEUE) $(ARGS)
 
 openapi: $(STAMP) ## regenerate the committed OpenAPI document
 	$(BIN)/python -m infrastructure.openapi

@@ -81,3 +81,26 @@ PREFLIGHT_MEMORY_MB = 256
 CONTEXT_ALLOWED_ORIGINS = "allowedOrigins"
 CONTEXT_COGNITO_PLUS = "cognitoPlus"
 CONTEXT_COGNITO_DOMAIN_PREFIX = "cognitoDomainPrefix"
+
+# --- Operations: metrics, alarms, dashboard, limits (docs/RUNBOOK.md, docs/DEPLOY.md) ---
+METRICS_NAMESPACE = "WorkflowExecutionMonitor"  # POWERTOOLS_METRICS_NAMESPACE of every function
+ALARM_PERIOD_MINUTES = 5  # every alarm fires on the first bad period of this length
+STREAM_ITERATOR_AGE_ALARM_SECONDS = 300  # process_stream is this far behind the table's writes
+API_5XX_RATE_ALARM = 0.05  # share of the stage's requests answered 5xx
+READ_LATENCY_P95_ALARM_MS = 1000  # the slowest GET route's p95 (the SSE route left out)
+WRITE_LATENCY_P95_ALARM_MS = 3000  # the slowest PUT/POST route's p95
+RUNBOOK = "docs/RUNBOOK.md"  # alarm descriptions link to its sections (`RUNBOOK#anchor`)
+# Default limits of the stage (THROTTLING_* above) and of POST …/executions, which starts runs.
+START_EXECUTION_RATE_LIMIT = 10
+START_EXECUTION_BURST_LIMIT = 20
+# CDK context keys a deployment may set (cdk.json or -c key=value).
+CONTEXT_ALARM_EMAIL = "alarmEmail"  # subscribes this address to the alarm topic
+CONTEXT_THROTTLING_RATE_LIMIT = "throttlingRateLimit"
+CONTEXT_THROTTLING_BURST_LIMIT = "throttlingBurstLimit"
+CONTEXT_START_EXECUTION_RATE_LIMIT = "startExecutionRateLimit"
+CONTEXT_START_EXECUTION_BURST_LIMIT = "startExecutionBurstLimit"
+CONTEXT_TABLE_INDEXES = "tableIndexes"  # deploy only the first N indexes (one new index per deploy)
+OUTPUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
+OUTPUT_DASHBOARD_NAME = "DashboardName"
+OUTPUT_FAILED_EVENTS_QUEUE_URL = "FailedEventsQueueUrl"
+OUTPUT_WEBHOOK_DEAD_LETTERS_URL = "WebhookDeadLettersQueueUrl"

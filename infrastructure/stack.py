@@ -2,7 +2,8 @@
 
     Data (table + stream) ─► FunctionFactory (common layer, defaults) ─► Auth (Cognito + authorizer)
         ─► FailedEvents (DLQ) ─► Engine (state machine, run_action, reconciler) ─► Progress
-        ─► one function per route (ROUTE_PERMISSIONS) ─► Api
+        ─► one function per route (ROUTE_PERMISSIONS) ─► Api (throttled: stage, starting executions)
+        ─► Monitoring (an alarm topic, the alarms of every function and queue, one dashboard)
 
 The routes with `runs=True` get STATE_MACHINE_ARN and may start and stop the engine's runs,
 nothing more. Streaming routes (SSE) get a web app behind the Lambda Web Adapter
@@ -28,24 +29,38 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from infrastructure.constants import (
+    CONTEXT_ALARM_EMAIL,
     CONTEXT_ALLOWED_ORIGINS,
     CONTEXT_COGNITO_DOMAIN_PREFIX,
     CONTEXT_COGNITO_PLUS,
     CONTEXT_HTTP_ALLOWED_NETWORKS,
     CONTEXT_MESSAGE_QUEUE_ARNS,
     CONTEXT_MESSAGE_TOPIC_ARNS,
+    CONTEXT_START_EXECUTION_BURST_LIMIT,
+    CONTEXT_START_EXECUTION_RATE_LIMIT,
+    CONTEXT_TABLE_INDEXES,
+    CONTEXT_THROTTLING_BURST_LIMIT,
+    CONTEXT_THROTTLING_RATE_LIMIT,
+    OUTPUT_ALARM_TOPIC_ARN,
     OUTPUT_API_URL,
+    OUTPUT_DASHBOARD_NAME,
+    OUTPUT_FAILED_EVENTS_QUEUE_URL,
     OUTPUT_MONITOR_URL,
     OUTPUT_TABLE_NAME,
     OUTPUT_USER_POOL_CLIENT_ID,
     OUTPUT_USER_POOL_DOMAIN_URL,
     OUTPUT_USER_POOL_ID,
+    OUTPUT_WEBHOOK_DEAD_LETTERS_URL,
     PREFLIGHT_FUNCTION,
     PREFLIGHT_MEMORY_MB,
     STACK_NAME,
+    START_EXECUTION_BURST_LIMIT,
+    START_EXECUTION_RATE_LIMIT,
     SWEEP_EVERY_MINUTES,
+    THROTTLING_BURST_LIMIT,
+    THROTTLING_RATE_LIMIT,
 )
-from infrastructure.constructs.api import Api
+from infrastructure.constructs.api import Api, Throttle
 from infrastructure.constructs.auth import Auth
 from infrastructure.constructs.data import Data
 from infrastructure.constructs.engine import Engine
@@ -53,15 +68,18 @@ from infrastructure.constructs.failures import FailedEventsQueue
 from infrastructure.constructs.functions import RUNTIME, FunctionFactory
 from infrastructure.constructs.hosting import MonitorHosting
 from infrastructure.constructs.layer import PACKAGE, DependencyLayer
+from infrastructure.constructs.monitoring import Monitoring, Watched
 from infrastructure.constructs.notifications import Notifications
 from infrastructure.constructs.stream import StreamConsumer
 from infrastructure.nag import acknowledge, flatten_reference
 from infrastructure.routes import ROUTES, SWEEP_FUNCTION, Route
+from infrastructure.table import INDEXES
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 WRITE_EXECUTION = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem")
+START_EXECUTION = "start_execution"  # the route limited further than the stage: each call starts a run
 
 
 @dataclass(frozen=True)
@@ -87,7 +105,7 @@ ROUTE_PERMISSIONS: dict[str, Permissions] = {
     "list_execution_events": Permissions(read=True),
     "put_workflow": Permissions(writes=("dynamodb:UpdateItem",)),  # one atomic update, version + 1
     # DeleteItem: frees an Idempotency-Key claim whose execution could not be created.
-    "start_execution": Permissions(read=True, writes=(*WRITE_EXECUTION, "dynamodb:DeleteItem"), runs=True),
+    START_EXECUTION: Permissions(read=True, writes=(*WRITE_EXECUTION, "dynamodb:DeleteItem"), runs=True),
     "cancel_execution": Permissions(read=True, writes=("dynamodb:UpdateItem",), runs=True),
     "retry_execution": Permissions(read=True, writes=WRITE_EXECUTION, runs=True),
     "retry_step": Permissions(read=True, writes=("dynamodb:UpdateItem",), runs=True),
@@ -99,7 +117,7 @@ class ExecutionMonitorStack(Stack):
         self, scope: Construct, construct_id: str, *, routes: Sequence[Route] = ROUTES, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.data = Data(self, "Data")
+        self.data = Data(self, "Data", index_count=self._context_int(CONTEXT_TABLE_INDEXES, len(INDEXES)))
         common = DependencyLayer(
             self,
             "CommonLayer",
@@ -166,7 +184,16 @@ class ExecutionMonitorStack(Stack):
         for route in routes:
             if route.function not in self.route_functions:
                 self.route_functions[route.function] = self._route_function(route)
-        self.api = Api(self, "Api", routes=routes, functions=self.route_functions, authorizers=self.auth)
+        throttle, route_throttles = self._limits(routes)
+        self.api = Api(
+            self,
+            "Api",
+            routes=routes,
+            functions=self.route_functions,
+            authorizers=self.auth,
+            throttle=throttle,
+            route_throttles=route_throttles,
+        )
 
         self._monitor()
 
@@ -174,6 +201,8 @@ class ExecutionMonitorStack(Stack):
         CfnOutput(self, OUTPUT_USER_POOL_ID, value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, OUTPUT_USER_POOL_CLIENT_ID, value=self.auth.client.user_pool_client_id)
         CfnOutput(self, OUTPUT_TABLE_NAME, value=self.data.table_name)
+        # Last: the alarms cover every function the factory made, so nothing may be created after.
+        self.monitoring = self._operations(routes)
 
     def _monitor(self) -> None:
         """The monitor behind CloudFront with the API at /api/*, its Cognito client, and CORS for
@@ -211,6 +240,47 @@ class ExecutionMonitorStack(Stack):
             return [item.strip() for item in value.split(",") if item.strip()]
         return [str(item) for item in value]
 
+    def _context_int(self, key: str, default: int) -> int:
+        """A whole-number context value (cdk.json or `-c key=N`), `default` when not set."""
+        return context_int(key, self.node.try_get_context(key), default)
+
+    # -- operations: limits, alarms, dashboard (docs/RUNBOOK.md) -----------------------------------
+
+    def _limits(self, routes: Sequence[Route]) -> tuple[Throttle, dict[Route, Throttle]]:
+        """The stage's throttling, and a tighter one for starting executions (each starts a run)."""
+        start = Throttle(
+            rate_limit=self._context_int(CONTEXT_START_EXECUTION_RATE_LIMIT, START_EXECUTION_RATE_LIMIT),
+            burst_limit=self._context_int(CONTEXT_START_EXECUTION_BURST_LIMIT, START_EXECUTION_BURST_LIMIT),
+        )
+        stage = Throttle(
+            rate_limit=self._context_int(CONTEXT_THROTTLING_RATE_LIMIT, THROTTLING_RATE_LIMIT),
+            burst_limit=self._context_int(CONTEXT_THROTTLING_BURST_LIMIT, THROTTLING_BURST_LIMIT),
+        )
+        return stage, {route: start for route in routes if route.function == START_EXECUTION}
+
+    def _operations(self, routes: Sequence[Route]) -> Monitoring:
+        watched = Watched(
+            functions=self.functions.created,
+            stage=self.api.rest_api.deployment_stage,
+            api_name=self.api.rest_api.rest_api_name,
+            routes=routes,
+            state_machine=self.state_machine,
+            stream_consumer=self.stream_consumer.function.function,
+            failed_events=self.failures.queue,
+            webhook_dead_letters=self.notifications.dead_letters,
+            run_ended_rule=self.engine.run_ended,
+            sweep_rule=self.sweep_schedule,
+        )
+        email = self.node.try_get_context(CONTEXT_ALARM_EMAIL)
+        monitoring = Monitoring(
+            self, "Monitoring", watched=watched, alarm_email=str(email) if email else None
+        )
+        CfnOutput(self, OUTPUT_ALARM_TOPIC_ARN, value=monitoring.topic.topic_arn)
+        CfnOutput(self, OUTPUT_DASHBOARD_NAME, value=monitoring.dashboard.dashboard_name)
+        CfnOutput(self, OUTPUT_FAILED_EVENTS_QUEUE_URL, value=self.failures.queue.queue_url)
+        CfnOutput(self, OUTPUT_WEBHOOK_DEAD_LETTERS_URL, value=self.notifications.dead_letters.queue_url)
+        return monitoring
+
     def _route_function(self, route: Route) -> lambda_.IFunction:
         folder = route.function
         if folder not in ROUTE_PERMISSIONS:
@@ -239,7 +309,7 @@ class ExecutionMonitorStack(Stack):
         self.data.grant_read(sweep.role)
         self.data.grant_writes(sweep.role, ("dynamodb:UpdateItem",))
         self._grant_runs(sweep.role, self.state_machine, ("states:DescribeExecution",))
-        events.Rule(
+        self.sweep_schedule = events.Rule(
             self,
             "SweepSchedule",
             description="Look for stalled executions and runs that were never started",
@@ -269,6 +339,19 @@ class ExecutionMonitorStack(Stack):
             "StopExecution/DescribeExecution act on a run whose name is known only at runtime; the "
             "wildcard covers the runs of this one state machine, nothing else.",
         )
+
+
+def context_int(key: str, value: object, default: int) -> int:
+    """A context value as a whole number ≥ 0: given in cdk.json (a number) or with `-c` (a string)."""
+    if value is None:
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"context {key} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise ValueError(f"context {key} must not be negative, got {number}")
+    return number
 
 
 def allowed_origins(values: Sequence[str]) -> list[str]:

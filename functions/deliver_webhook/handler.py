@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from execution_monitor import metric_names as names
 from execution_monitor import observability
 from execution_monitor.aws import client
 from execution_monitor.notifications import DeliveryMessage
@@ -28,7 +29,7 @@ def deliver_one(record: SQSRecord) -> str:
     message = DeliveryMessage.from_json(record.body)
     store = default_store()
     outcome = deliver(message, store.events, store.workflows)
-    observability.count("WebhookDeliveries", Outcome=outcome.name)
+    observability.count(names.WEBHOOK_DELIVERIES, dimensions={names.OUTCOME_DIMENSION: outcome.name})
     if outcome.retry_in is not None:
         client("sqs").change_message_visibility(
             QueueUrl=WebhookSettings.load().webhook_queue_url,

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from execution_monitor import metric_names as names
 from execution_monitor import observability, paths
 from execution_monitor.api_model import IDENTIFIER_PATTERN
 from execution_monitor.cors import CorsMiddleware
@@ -159,7 +160,7 @@ def create_app(
 async def _logged(events: AsyncGenerator[str, None], execution_id: str) -> AsyncGenerator[str, None]:
     """Ends the stream (the client reconnects) instead of crashing it when a read fails; counts
     the connection and the events it sent (keep-alive comments aside)."""
-    observability.count("SseConnectionsOpened")
+    observability.count(names.SSE_CONNECTIONS_OPENED)
     sent = 0
     async with aclosing(events) as inner:
         try:
@@ -169,7 +170,7 @@ async def _logged(events: AsyncGenerator[str, None], execution_id: str) -> Async
         except Exception:
             logger.exception("stream failed; closing it", extra={"execution_id": execution_id})
         finally:
-            observability.count("SseEventsSent", sent)
+            observability.count(names.SSE_EVENTS_SENT, sent)
             observability.flush()
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration, Size
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -26,8 +26,6 @@ from infrastructure.constants import (
     SERVICE_NAME,
     STAGE_NAME,
     STREAM_TIMEOUT_SECONDS,
-    THROTTLING_BURST_LIMIT,
-    THROTTLING_RATE_LIMIT,
 )
 from infrastructure.nag import acknowledge
 from infrastructure.routes import Route
@@ -89,6 +87,14 @@ GATEWAY_ERRORS = (
 )
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """Requests per second in the steady state, and the burst allowed above it."""
+
+    rate_limit: float
+    burst_limit: int
+
+
 class Authorizers(Protocol):
     """What the API needs from the auth capability (satisfied by `Auth`)."""
 
@@ -108,12 +114,19 @@ class Api(Construct):
         routes: Sequence[Route],
         functions: Mapping[str, lambda_.IFunction],
         authorizers: Authorizers,
+        throttle: Throttle,
+        route_throttles: Mapping[Route, Throttle] | None = None,
     ) -> None:
+        """`throttle` limits the whole stage; `route_throttles` some routes further (their own
+        method settings)."""
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=ACCESS_LOG_RETENTION)
         self.rest_api = apigateway.RestApi(
             self,
             "RestApi",
+            # API Gateway's metrics are keyed by this name: the stack's own keeps them apart from
+            # another deployment's in the same account.
+            rest_api_name=Stack.of(self).stack_name,
             description=f"{SERVICE_NAME} API",
             endpoint_types=[apigateway.EndpointType.REGIONAL],  # EDGE would cut SSE streams after 30 s idle
             # gzip for clients that ask (docs/PERFORMANCE.md, big executions); streams are never compressed.
@@ -123,8 +136,19 @@ class Api(Construct):
             deploy_options=apigateway.StageOptions(
                 stage_name=STAGE_NAME,
                 tracing_enabled=True,
-                throttling_rate_limit=THROTTLING_RATE_LIMIT,
-                throttling_burst_limit=THROTTLING_BURST_LIMIT,
+                throttling_rate_limit=throttle.rate_limit,
+                throttling_burst_limit=throttle.burst_limit,
+                # A method's own settings replace the stage's for it: repeat the logging and metrics.
+                method_options={
+                    f"{route.path}/{route.method}": apigateway.MethodDeploymentOptions(
+                        throttling_rate_limit=limit.rate_limit,
+                        throttling_burst_limit=limit.burst_limit,
+                        logging_level=apigateway.MethodLoggingLevel.ERROR,
+                        data_trace_enabled=False,
+                        metrics_enabled=True,
+                    )
+                    for route, limit in (route_throttles or {}).items()
+                },
                 logging_level=apigateway.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # would log request and response bodies, tokens included
                 metrics_enabled=True,

@@ -24,8 +24,13 @@ def _string_key(name: str) -> dynamodb.Attribute:
 
 
 class Data(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, index_count: int = len(INDEXES)) -> None:
+        """`index_count` deploys only the first indexes: DynamoDB creates one index per table update,
+        so a table from before the newer indexes gains them one deploy at a time (docs/DEPLOY.md)."""
         super().__init__(scope, construct_id)
+        if not 0 <= index_count <= len(INDEXES):
+            raise ValueError(f"index_count must be between 0 and {len(INDEXES)}, got {index_count}")
+        self.indexes = INDEXES[:index_count]
         self.table = dynamodb.Table(
             self,
             "Table",
@@ -42,7 +47,7 @@ class Data(Construct):
             time_to_live_attribute=TTL_ATTRIBUTE,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        for index in INDEXES:
+        for index in self.indexes:
             self.table.add_global_secondary_index(
                 index_name=index.name,
                 partition_key=_string_key(index.partition_key),
@@ -65,7 +70,7 @@ class Data(Construct):
 
     @property
     def index_arns(self) -> list[str]:
-        return [f"{self.table.table_arn}/index/{index.name}" for index in INDEXES]
+        return [f"{self.table.table_arn}/index/{index.name}" for index in self.indexes]
 
     def grant_read(self, grantee: iam.IGrantable) -> None:
         """GetItem, BatchGetItem and Query on the table and its indexes: nothing that writes."""

@@ -101,7 +101,7 @@ class Engine(Construct):
         self.reconciler = functions.create(self, RECONCILER_FUNCTION)
         data.grant_read(self.reconciler.role)
         data.grant_writes(self.reconciler.role, ("dynamodb:UpdateItem",))
-        events.Rule(
+        self.run_ended = events.Rule(
             self,
             "RunEnded",
             description="Settle an execution whose run ended without run_action recording it",

@@ -25,6 +25,7 @@ from infrastructure.constants import (
     DEFAULT_TIMEOUT_SECONDS,
     LOG_LEVEL,
     LOG_RETENTION,
+    METRICS_NAMESPACE,
     SERVICE_NAME,
     STREAM_TIMEOUT_SECONDS,
     WEB_ADAPTER_LAYER_VERSION,
@@ -131,11 +132,14 @@ class FunctionFactory:
         self.auth_layer = auth_layer
         self.table_name = table_name
         self._web_adapter: lambda_.ILayerVersion | None = None
+        # Every function made here, in order: monitoring gives each its error and throttle alarms.
+        self.created: list[ServiceFunction] = []
 
     def _environment(self, extra: Mapping[str, str] | None) -> dict[str, str]:
         base = {
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "TABLE_NAME": self.table_name,
         }
         return {**base, **(extra or {})}
@@ -152,7 +156,7 @@ class FunctionFactory:
     ) -> ServiceFunction:
         """A plain handler: `functions/<folder>/handler.py` exposing `lambda_handler`; one that
         `verifies_tokens` (the authorizer) also gets the JWT layer."""
-        return ServiceFunction(
+        built = ServiceFunction(
             scope,
             construct_id_for(folder),
             folder=folder,
@@ -163,6 +167,8 @@ class FunctionFactory:
             memory_size=memory_size,
             timeout=timeout or Duration.seconds(DEFAULT_TIMEOUT_SECONDS),
         )
+        self.created.append(built)
+        return built
 
     def create_streaming_web_app(
         self,
@@ -182,7 +188,7 @@ class FunctionFactory:
             "PORT": str(WEB_ADAPTER_PORT),  # read by the adapter and by run.sh
             "AWS_LWA_READINESS_CHECK_PATH": "/health",
         }
-        return ServiceFunction(
+        built = ServiceFunction(
             scope,
             construct_id_for(folder),
             folder=folder,
@@ -193,6 +199,8 @@ class FunctionFactory:
             memory_size=memory_size,
             timeout=Duration.seconds(STREAM_TIMEOUT_SECONDS),
         )
+        self.created.append(built)
+        return built
 
     @property
     def web_adapter_layer(self) -> lambda_.ILayerVersion:

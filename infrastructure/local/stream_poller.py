@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,12 +36,12 @@ from infrastructure import stream_mapping as mapping
 from infrastructure.local.aws import ACCOUNT_ID
 from infrastructure.local.events import LambdaContext
 from infrastructure.routes import STREAM_FUNCTION
+from infrastructure.stream_mapping import RecordFilter, lambda_record, new_image_filter
 
 log = logging.getLogger("infrastructure.local.stream_poller")
 
 Invoke = Callable[[dict[str, Any]], Any]
 OnFailure = Callable[[dict[str, Any], list[dict[str, Any]]], None]
-RecordFilter = Callable[[dict[str, Any]], bool]
 Checkpoint = Callable[[str, str], None]  # (shard id, sequence number of the last record read)
 
 
@@ -67,39 +67,6 @@ STREAM_MAPPING = MappingSettings(
     retry_attempts=mapping.RETRY_ATTEMPTS,
     starting_position=mapping.STARTING_POSITION,
 )
-
-
-def new_image_filter(
-    patterns: Iterable[dict[str, tuple[str, ...]]] = mapping.NEW_IMAGE_PATTERNS,
-) -> RecordFilter:
-    """The mapping's filters `{"dynamodb": {"NewImage": {name: {"S": [...]}}}}` as one predicate."""
-    wanted = tuple(patterns)
-
-    def matches(record: dict[str, Any]) -> bool:
-        new_image = (record.get("dynamodb") or {}).get("NewImage") or {}
-        return any(
-            all((new_image.get(name) or {}).get("S") in values for name, values in pattern.items())
-            for pattern in wanted
-        )
-
-    return matches
-
-
-def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """A GetRecords record (as boto3 returns it) in the shape a Lambda stream event carries."""
-    stream_record = dict(record["dynamodb"])
-    created = stream_record.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        stream_record["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {
-        "eventID": record.get("eventID", uuid.uuid4().hex),
-        "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", region),
-        "dynamodb": stream_record,
-        "eventSourceARN": stream_arn,
-    }
 
 
 def read_stream(streams_client: Any, stream_arn: str, region: str = "us-east-1") -> list[dict[str, Any]]:

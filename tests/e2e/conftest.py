@@ -1,4 +1,9 @@
-"""One `python -m infrastructure.local` (what `make dev` runs) per test session, driven over real HTTP."""
+"""One `python -m infrastructure.local` (what `make dev` runs) per test session, driven over real HTTP.
+
+With E2E_BASE_URL set (`make smoke`, docs/DEPLOY.md) the tests marked `smoke` run against that
+deployed API instead, as the member of E2E_WORKSPACE whose token is E2E_TOKEN; the other e2e tests
+need the local runtime (its tokens, its loopback servers) and are skipped there.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,18 @@ from tests.e2e.support import IMPORT_ROOTS, REPO_ROOT, bearer, unique
 from tests.integration.loopback import Loopback, loopback_server
 
 STARTUP_TIMEOUT_SECONDS = 60
+E2E_DIR = Path(__file__).resolve().parent
+DEPLOYED_URL = os.environ.get("E2E_BASE_URL", "").strip()
+LOCAL_SMOKE_WORKSPACE = "smoke"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not DEPLOYED_URL:
+        return
+    skip = pytest.mark.skip(reason="E2E_BASE_URL points at a deployed stack: only the smoke tests run there")
+    for item in items:
+        if E2E_DIR in item.path.parents and item.get_closest_marker("smoke") is None:
+            item.add_marker(skip)
 
 
 def _free_port() -> int:
@@ -54,6 +71,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if DEPLOYED_URL:
+        yield DEPLOYED_URL  # the stage URL (…/v1/): the tests' /api/… paths go under it
+        return
     port = _free_port()
     log = tmp_path_factory.mktemp("local-runtime") / "output.log"
     python_path = os.pathsep.join([*map(str, IMPORT_ROOTS), os.environ.get("PYTHONPATH", "")])
@@ -92,6 +112,18 @@ def server() -> Iterator[Loopback]:
     """A loopback HTTP server for http_request steps (make dev allows 127.0.0.0/8)."""
     with loopback_server() as state:
         yield state
+
+
+@pytest.fixture(scope="session")
+def smoke_workspace(token_for: Callable[..., str]) -> tuple[str, dict[str, str]]:
+    """Where the smoke tests write (fixed workflow ids, re-put every time), and a member's headers:
+    E2E_WORKSPACE and E2E_TOKEN against a deployed stack, a minted token locally."""
+    if not DEPLOYED_URL:
+        return LOCAL_SMOKE_WORKSPACE, bearer(token_for([LOCAL_SMOKE_WORKSPACE]))
+    workspace_id, token = os.environ.get("E2E_WORKSPACE", ""), os.environ.get("E2E_TOKEN", "")
+    if not workspace_id or not token:
+        pytest.fail("E2E_BASE_URL needs E2E_TOKEN and E2E_WORKSPACE (a member's access token and workspace)")
+    return workspace_id, bearer(token)
 
 
 @pytest.fixture

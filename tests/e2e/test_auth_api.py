@@ -107,6 +107,7 @@ def test_given_outsiders_called_every_route_when_b_reads_its_workflow_then_nothi
     assert workflow["version"] == 1
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("route", AUTHORIZED_ROUTES, ids=_route_id)
 def test_given_no_token_when_an_authorized_route_is_called_then_it_is_a_401(
     http: httpx.Client, route: Route

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.support import definition, delay_action, workflow_path
+from tests.e2e.support import definition, delay_action, poll, terminal, workflow_path
 from tests.integration.loopback import Loopback
 
 pytestmark = pytest.mark.xdist_group("e2e")
-
-
-def poll(http: httpx.Client, url: str, headers: dict[str, str], done: Callable[[Any], bool]) -> Any:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        execution = http.get(url, headers=headers).json()["execution"]
-        if done(execution):
-            return execution
-        time.sleep(0.1)
-    pytest.fail(f"{url} never reached the expected state")
-
-
-def terminal(execution: Any) -> bool:
-    return execution["status"] in ("completed", "failed", "cancelled")
 
 
 def test_given_a_failed_step_when_retried_then_the_execution_completes_without_rerunning_earlier_steps(

@@ -79,6 +79,7 @@ def test_given_a_make_token_token_for_demo_when_the_seeded_workflow_is_read_then
     assert [action["type"] for action in workflow["actions"]] == ["delay", "http_request", "send_message"]
 
 
+@pytest.mark.smoke
 def test_given_no_token_when_the_openapi_document_is_read_then_it_is_served(http: httpx.Client) -> None:
     response = http.get("/api/openapi.json")
 
@@ -87,6 +88,7 @@ def test_given_no_token_when_the_openapi_document_is_read_then_it_is_served(http
     assert response.json()["openapi"].startswith("3.")
 
 
+@pytest.mark.smoke
 def test_given_an_unknown_path_when_requested_then_the_gateway_answers_404_json(http: httpx.Client) -> None:
     response = http.get("/api/nothing-here")
 

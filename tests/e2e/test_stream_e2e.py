@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
-from httpx_sse import ServerSentEvent, connect_sse
 
-from tests.e2e.support import bearer, definition, delay_action, unique, workflow_path
+from tests.e2e.support import bearer, definition, delay_action, read_all, unique, workflow_path
 from tests.integration.loopback import Loopback, loopback_server
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -20,18 +18,6 @@ pytestmark = pytest.mark.xdist_group("e2e")
 def server() -> Iterator[Loopback]:
     with loopback_server() as state:
         yield state
-
-
-def read_all(http: httpx.Client, url: str, **kwargs: Any) -> list[ServerSentEvent]:
-    with connect_sse(http, "GET", url, timeout=30, **kwargs) as source:
-        assert source.response.status_code == 200
-        assert source.response.headers["content-type"].startswith("text/event-stream")
-        assert source.response.headers["cache-control"] == "no-cache"
-        received = list(source.iter_sse())  # returns once the server closes the stream
-    # The stream opens with a bare `retry:` field: a reconnection delay, not an event to dispatch.
-    assert received[0].retry is not None
-    assert received[0].data == ""
-    return [event for event in received if event.data]
 
 
 @pytest.fixture

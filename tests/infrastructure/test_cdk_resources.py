@@ -343,6 +343,10 @@ def test_the_outputs_are_the_ones_clients_and_scripts_read(synthesized: Synthesi
         constants.OUTPUT_USER_POOL_ID,
         constants.OUTPUT_USER_POOL_CLIENT_ID,
         constants.OUTPUT_TABLE_NAME,
+        constants.OUTPUT_ALARM_TOPIC_ARN,
+        constants.OUTPUT_DASHBOARD_NAME,
+        constants.OUTPUT_FAILED_EVENTS_QUEUE_URL,
+        constants.OUTPUT_WEBHOOK_DEAD_LETTERS_URL,
         constants.OUTPUT_MONITOR_URL,
         constants.OUTPUT_USER_POOL_DOMAIN_URL,
     }

@@ -204,9 +204,22 @@ def api_handler(*routers: Router, settings: tuple[type[Settings], ...] = ()) -> 
 
     @instrumented
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        correlate(event)
         return serve(app, event, context)
 
     return lambda_handler
+
+
+def correlate(event: dict[str, Any]) -> None:
+    """Every log line of this request names what it is about (the path's ids; the logger drops
+    those absent, so none leaks from the previous request) and API Gateway's request id."""
+    params = event.get("pathParameters") or {}
+    logger.append_keys(
+        workspace_id=params.get("workspaceId"),
+        workflow_id=params.get("workflowId"),
+        execution_id=params.get("executionId"),
+    )
+    logger.set_correlation_id((event.get("requestContext") or {}).get("requestId"))
 
 
 def serve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:

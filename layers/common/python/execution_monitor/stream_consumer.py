@@ -18,6 +18,7 @@ from typing import Protocol
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from execution_monitor import clock, observability
+from execution_monitor import metric_names as names
 from execution_monitor.domain import events
 from execution_monitor.domain.events import EventKind, EventRef, RecordedEvent
 from execution_monitor.domain.execution import ExecutionState
@@ -29,10 +30,10 @@ from execution_monitor.store.interface import Loaded, StatisticsStore
 
 # The product's counts, one per event kind (each event is recorded exactly once).
 _COUNTED = {
-    EventKind.EXECUTION_COMPLETED: "ExecutionsCompleted",
-    EventKind.EXECUTION_FAILED: "ExecutionsFailed",
-    EventKind.EXECUTION_CANCELLED: "ExecutionsCancelled",
-    EventKind.EXECUTION_STALLED: "StallsFlagged",
+    EventKind.EXECUTION_COMPLETED: names.EXECUTIONS_COMPLETED,
+    EventKind.EXECUTION_FAILED: names.EXECUTIONS_FAILED,
+    EventKind.EXECUTION_CANCELLED: names.EXECUTIONS_CANCELLED,
+    EventKind.EXECUTION_STALLED: names.STALLS_FLAGGED,
 }
 
 # What the consumer needs of each store (the stores offer more).
@@ -93,7 +94,7 @@ class StreamConsumer:
             return "skipped"
         if stream.approximate_creation_date_time:  # whole seconds, as DynamoDB Streams give it
             lag = self.now().timestamp() - stream.approximate_creation_date_time
-            observability.milliseconds("StreamLag", max(0.0, lag * 1000))
+            observability.milliseconds(names.STREAM_LAG, max(0.0, lag * 1000))
         old, new = stream.old_image or None, stream.new_image or None
         change = execution_change(old, new)
         if change is not None:
@@ -104,10 +105,11 @@ class StreamConsumer:
         moved = step_change(old, new)
         if moved is not None:
             before, after = moved
+            by_type = {names.ACTION_TYPE_DIMENSION: after.action_type}
             if foldable(after) and self.statistics.fold(after):
-                observability.milliseconds("StepDuration", after.wall_ms or 0, ActionType=after.action_type)
+                observability.milliseconds(names.STEP_DURATION, after.wall_ms or 0, by_type)
             if self._notify(events.step_events(before, after)):
-                observability.count("StepFailures", ActionType=after.action_type)
+                observability.count(names.STEP_FAILURES, dimensions=by_type)
             return "processed"
         return "skipped"
 

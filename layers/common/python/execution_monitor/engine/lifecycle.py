@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from execution_monitor import clock, jsonvalues, observability
+from execution_monitor import metric_names as names
 from execution_monitor.actions.definitions import ActionDefinition
 from execution_monitor.domain import progress, transitions
 from execution_monitor.domain.execution import ExecutionState, Run, StepState, retryable_step
@@ -66,6 +67,7 @@ def _launch(
 ) -> None:
     """Creates the execution, then starts its first run. If the execution cannot be created, the
     claim made for it (idempotency key, retry link) is undone so that a repeat is not locked out."""
+    logger.append_keys(execution_id=execution.id)  # a new id: the request's path had none
     try:
         store.create_execution(execution, steps)
     except Exception:
@@ -73,7 +75,7 @@ def _launch(
         raise
     try:
         runner.start(execution.current_run_id, run_input(execution, steps, execution.current_run_id))
-        observability.count("ExecutionsStarted")
+        observability.count(names.EXECUTIONS_STARTED)
     except Exception as error:
         logger.exception("could not start the first run")
         store.end_execution(

@@ -31,6 +31,7 @@ def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
         workspace_id, execution_id = ref["workspaceId"], ref["executionId"]
     except (ValueError, KeyError, TypeError):
         return "ignored: not a run of ours"
+    logger.append_keys(execution_id=execution_id)
     execution = store.get_header(workspace_id, execution_id)
     if execution is None:
         return "ignored: unknown execution"
@@ -42,5 +43,5 @@ def settle_run(store: ExecutionStore, detail: dict[str, Any]) -> str:
         ended = f"run {detail['status'].lower().replace('_', ' ')}"
         error = one_line(f"{ended}: {reason}" if reason else ended)
     settled = store.end_execution(transitions.end_execution(execution, status, clock.now(), error))
-    logger.info("reconciled run", extra={"execution_id": execution.id, "status": status, "settled": settled})
+    logger.info("reconciled run", extra={"status": status, "settled": settled})
     return f"settled:{status}" if settled else "ignored: lost a race"
