@@ -32,7 +32,8 @@ def open_execution(page: Any, tenant: Tenant, workflow_id: str, execution_id: st
 def test_given_a_running_execution_when_watched_then_the_page_follows_it_live_to_completion(
     page: Any, tenant: Tenant
 ) -> None:
-    tenant.put_workflow("live", delay("one", 1, "First wait"), delay("two", 1), delay("three", 1))
+    # "two" outlasts the stream's slowest poll (2 s), so the page shows "1 / 3" however fast the machine.
+    tenant.put_workflow("live", delay("one", 1, "First wait"), delay("two", 3), delay("three", 1))
     execution_id = tenant.start("live")
     streams: list[str] = []
     page.on("request", lambda request: streams.append(request.url) if "/stream" in request.url else None)

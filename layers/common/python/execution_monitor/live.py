@@ -323,6 +323,9 @@ async def execution_events(
                 # early failure still shows within one slow interval). Otherwise fast: more follows.
                 started = prediction is not None and prediction.started
                 interval = settings.poll_max_seconds if started else settings.poll_min_seconds
+            elif prediction is not None and prediction.opens <= clock.now() <= prediction.closes:
+                # Fast in the window; should the step overrun it, polls back off from there.
+                interval = settings.poll_min_seconds
             else:
                 fast_for = settings.fast_window_seconds if prediction is None else settings.follow_up_seconds
                 if clock.now() - last_change >= fast_for:
