@@ -156,3 +156,9 @@ def test_given_a_cursor_that_decodes_to_deeply_nested_json_then_422() -> None:
     cursor = base64.urlsafe_b64encode(("[" * 5000 + "]" * 5000).encode()).decode()
     status, _, answer = call(list_executions, api_event("GET", EXECUTIONS, query={"cursor": cursor}))
     assert (status, answer["error"]["code"]) == (422, "validation_error")
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", '"text"', "5"])
+def test_given_a_body_that_is_not_a_json_object_then_422_and_nothing_starts(body: str) -> None:
+    status, _, answer = call(start_execution, api_event("POST", EXECUTIONS, body=body))
+    assert (status, answer["error"]["code"]) == (422, "validation_error")

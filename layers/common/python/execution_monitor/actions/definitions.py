@@ -15,7 +15,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
 
@@ -129,6 +129,16 @@ class HttpRequestAction(ActionBase):
 
 
 class SendMessageParams(ApiModel):
+    # The validator's rule in the schema too, so clients (and fuzzers) know a target is required.
+    model_config = ConfigDict(
+        **ApiModel.model_config,
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("queueUrl", "topicArn")
+            ]
+        },
+    )
     queue_url: str | None = Field(default=None, max_length=2048)
     topic_arn: str | None = Field(default=None, max_length=2048)
     message: str | dict[str, Any]
