@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
+from execution_monitor.api_model import HTTP_URL_PATTERN, IDENTIFIER_PATTERN, ApiModel
 
 MAX_BACKOFF_SECONDS = 3600
 MAX_DELAY_SECONDS = 86400
@@ -95,7 +95,8 @@ class DelayAction(ActionBase):
 
 
 class HttpRequestParams(ApiModel):
-    url: str = Field(max_length=2048)
+    # What the validator accepts: an absolute http(s) URL, or one with {{references}} in it.
+    url: str = Field(max_length=2048, pattern=rf"{HTTP_URL_PATTERN}|\{{\{{")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     headers: dict[str, str] | None = None
     body: Any = None
