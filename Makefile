@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 PORT ?= 8080
 WORKSPACE ?= demo
 
-.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean
+.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench soak screenshots clean
 
 $(STAMP): requirements.txt layers/common/requirements.txt layers/web/requirements.txt layers/auth/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ openapi: $(STAMP) ## regenerate the committed OpenAPI document
 
 bench: $(STAMP) ## benchmarks (prints a table; not part of the tests)
 	$(BIN)/python -m tests.bench
+
+soak: $(STAMP) ## a fresh local runtime under 8 clients, 2,000 executions (prints a table; not in CI)
+	$(BIN)/python -m tests.bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf cdk.out .build .local .pytest_cache .mypy_cache .ruff_cache
