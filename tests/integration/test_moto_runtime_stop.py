@@ -12,7 +12,11 @@ def test_given_a_cleanup_that_hangs_then_stop_gives_up_after_its_bound_and_says_
     release = threading.Event()
     ran: list[str] = []
     runtime.on_stop(lambda: ran.append("moto"))  # registered first: stops last
-    runtime.on_stop(lambda: None if release.wait(30) else None)
+
+    def hang() -> None:
+        release.wait(30)
+
+    runtime.on_stop(hang)
     runtime.on_stop(lambda: ran.append("poller"))
 
     finished = runtime.stop(timeout=0.2)
