@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 PORT ?= 8080
 WORKSPACE ?= demo
 
-.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench screenshots clean \
+.PHONY: venv dev token test test-fast test-browser lint format synth openapi bench soak screenshots clean \
 	bootstrap deploy destroy smoke redrive
 # The CDK CLI, pinned (checked with this repo's aws-cdk-lib: it reads the cloud assembly it writes).
 CDK := npx --yes aws-cdk@2.1148.1
@@ -77,6 +77,9 @@ openapi: $(STAMP) ## regenerate the committed OpenAPI document
 
 bench: $(STAMP) ## benchmarks (prints a table; not part of the tests)
 	$(BIN)/python -m tests.bench
+
+soak: $(STAMP) ## a fresh local runtime under 8 clients, 2,000 executions (prints a table; not in CI)
+	$(BIN)/python -m tests.bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf cdk.out .build .local .pytest_cache .mypy_cache .ruff_cache

@@ -71,11 +71,23 @@ def _stream_operation() -> dict[str, Any]:
         "responses": {
             "200": {
                 "description": "The event stream (README: Live updates)",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                # One SSE event, as clients (and schemathesis) parse it: every field is text.
+                "content": {"text/event-stream": {"schema": SSE_EVENT}},
             },
             **{str(status): _error_response(status) for status in (401, 404, 422)},
         },
     }
+
+
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "description": "the execution's version"},
+        "event": {"type": "string", "enum": ["snapshot", "update", "end"]},
+        "data": {"type": "string", "description": "JSON (README: Live updates)"},
+        "retry": {"type": "integer"},
+    },
+}
 
 
 def _use_error_envelope(document: dict[str, Any]) -> None:

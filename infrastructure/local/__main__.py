@@ -104,7 +104,7 @@ def main() -> int:
             log_level="warning",
             access_log=False,
             lifespan="on",
-            timeout_graceful_shutdown=3,  # open SSE streams must not hold up Ctrl-C
+            timeout_graceful_shutdown=2,  # open SSE streams must not hold up Ctrl-C
         )
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:

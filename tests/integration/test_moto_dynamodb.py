@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import dynamodb_backends
-from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 
-from infrastructure.local import moto_dynamodb
+from infrastructure.local import moto_dynamodb, moto_tracking
 from infrastructure.local.aws import ACCOUNT_ID
 from infrastructure.local.stream_poller import MappingSettings, StreamPoller, read_stream
 from tests.integration.conftest import TABLE
@@ -251,3 +251,24 @@ def test_given_a_shard_iterator_older_than_fifteen_minutes_then_it_has_expired_a
     poller.poll_until_idle()
 
     assert [record["dynamodb"]["Keys"]["pk"]["S"] for record in records] == ["a", "b"]
+
+
+def test_given_tracking_is_off_then_moto_keeps_no_reference_to_stream_records_or_iterators(
+    client: Any,
+) -> None:
+    from moto.dynamodbstreams.models import ShardIterator
+
+    restore = moto_tracking.install()
+    try:
+        tracked_before = len(StreamRecord.instances_tracked) + len(ShardIterator.instances_tracked)  # type: ignore[attr-defined]
+        records: list[dict[str, Any]] = []
+        poller = collect(records)
+        for index in range(50):
+            client.put_item(TableName=TABLE, Item=item(f"t{index}", "v"))
+            poller.poll_until_idle()
+        tracked_after = len(StreamRecord.instances_tracked) + len(ShardIterator.instances_tracked)  # type: ignore[attr-defined]
+    finally:
+        restore()
+
+    assert len(records) == 50
+    assert tracked_after == tracked_before

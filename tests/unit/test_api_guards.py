@@ -156,3 +156,54 @@ def test_given_a_cursor_that_decodes_to_deeply_nested_json_then_422() -> None:
     cursor = base64.urlsafe_b64encode(("[" * 5000 + "]" * 5000).encode()).decode()
     status, _, answer = call(list_executions, api_event("GET", EXECUTIONS, query={"cursor": cursor}))
     assert (status, answer["error"]["code"]) == (422, "validation_error")
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "[]", '"text"', "5"])
+def test_given_a_body_that_is_not_a_json_object_then_422_and_nothing_starts(body: str) -> None:
+    status, _, answer = call(start_execution, api_event("POST", EXECUTIONS, body=body))
+    assert (status, answer["error"]["code"]) == (422, "validation_error")
+
+
+@pytest.mark.parametrize("retry", [{"intervalSeconds": False}, {"maxAttempts": True}, {"backoffRate": True}])
+def test_given_a_boolean_where_a_number_belongs_then_422(retry: dict[str, object]) -> None:
+    action = {"id": "a", "type": "delay", "params": {"seconds": 0}, "retry": retry}
+    status, _, body = call(put_workflow, api_event("PUT", WORKFLOW, body={"name": "x", "actions": [action]}))
+    assert (status, body["error"]["code"]) == (422, "validation_error")
+
+
+@pytest.mark.parametrize("url", ["000", "ftp://host/x", "http://", "https:///path"])
+def test_given_a_webhook_url_that_is_not_absolute_http_then_422(url: str) -> None:
+    body = {
+        "name": "x",
+        "actions": [{"id": "a", "type": "delay", "params": {"seconds": 0}}],
+        "webhooks": [{"url": url}],
+    }
+    status, _, answer = call(put_workflow, api_event("PUT", WORKFLOW, body=body))
+    assert (status, answer["error"]["code"]) == (422, "validation_error")
+
+
+def test_the_webhook_url_pattern_admits_what_the_validator_accepts() -> None:
+    import re
+
+    from execution_monitor.api_model import HTTP_URL_PATTERN
+    from execution_monitor.models import WebhookDefinition
+
+    for url in ("http://a", "https://hooks.example.com:8443/x?y=1#z", "http://127.0.0.1/p"):
+        assert re.match(HTTP_URL_PATTERN, url)
+        assert WebhookDefinition(url=url).url == url
+
+
+@pytest.mark.parametrize("host", ["0" * 300, "b0:71084"], ids=["label-over-63", "port-out-of-range"])
+def test_given_a_webhook_host_that_cannot_be_resolved_as_given_then_422_not_500(host: str) -> None:
+    from execution_monitor import workflows
+    from execution_monitor.models import WorkflowDefinition
+
+    definition = WorkflowDefinition.model_validate(
+        {
+            "name": "x",
+            "actions": [{"id": "a", "type": "delay", "params": {"seconds": 0}}],
+            "webhooks": [{"url": f"https://{host}/hook"}],
+        }
+    )
+    with pytest.raises(workflows.ValidationFailed):
+        workflows.save_workflow(None, "ws1", "wf1", definition)  # type: ignore[arg-type]

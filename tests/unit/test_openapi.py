@@ -17,3 +17,19 @@ def test_every_non_streaming_authorized_route_is_documented_with_bearer_auth() -
             continue
         assert route.method.lower() in document["paths"][route.path], route
     assert document["security"] == [{"bearerAuth": []}]
+
+
+def test_the_stream_route_documents_each_event_as_an_object_of_text_fields() -> None:
+    from infrastructure.openapi import SSE_EVENT
+
+    assert SSE_EVENT["type"] == "object"
+    assert set(SSE_EVENT["properties"]) == {"id", "event", "data", "retry"}
+    assert SSE_EVENT["properties"]["event"]["enum"] == ["snapshot", "update", "end"]
+
+
+def test_send_message_params_document_that_exactly_one_target_is_required() -> None:
+    from execution_monitor.actions.definitions import SendMessageParams
+
+    one_of = SendMessageParams.model_json_schema(by_alias=True)["oneOf"]
+
+    assert [branch["required"] for branch in one_of] == [["queueUrl"], ["topicArn"]]

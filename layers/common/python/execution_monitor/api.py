@@ -156,11 +156,15 @@ def _check_json(event: dict[str, Any], text: str) -> None:
     if not _JSON_MEDIA_TYPE.match(media_type):
         raise UnsupportedMediaType(f"bodies are JSON: send Content-Type: application/json, not {media_type}")
     try:
-        jsonvalues.loads(text)
+        value = jsonvalues.loads(text)
     except jsonvalues.JsonRefused as error:
         raise ValidationFailed(str(error), details=[{"loc": ["body"], "msg": str(error)}]) from error
     except ValueError as error:
         raise BadRequest("the request body is not valid JSON") from error
+    if value is not None and not isinstance(value, dict):
+        # Every body this API takes is an object; the resolver would read `[null]` as no body.
+        message = "the request body must be a JSON object"
+        raise ValidationFailed(message, details=[{"loc": ["body"], "msg": message}])
 
 
 def _decoded_path(event: dict[str, Any]) -> str | None:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 
 from execution_monitor.actions.definitions import ActionDefinition, DelayAction
-from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
+from execution_monitor.api_model import HTTP_URL_PATTERN, IDENTIFIER_PATTERN, ApiModel
 
 MAX_ACTIONS = 1000
 # A Step Functions run keeps at most 25,000 history events. Per Map iteration of
@@ -47,7 +47,8 @@ ALL_EVENTS: list[EventName] = [
 class WebhookDefinition(ApiModel):
     """An endpoint that receives the workflow's events, signed per Standard Webhooks."""
 
-    url: str = Field(max_length=2048)
+    # The pattern tells clients what the validator below accepts (an absolute http(s) URL).
+    url: str = Field(max_length=2048, pattern=HTTP_URL_PATTERN)
     events: list[EventName] = Field(default_factory=lambda: list(ALL_EVENTS), min_length=1, max_length=5)
 
     @field_validator("url")

@@ -64,6 +64,8 @@ def resolve_safe_address(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise ActionFailed(f"cannot resolve host {host}: {error.strerror}") from error
+    except UnicodeError as error:  # the IDNA codec refuses the name (a label over 63 characters)
+        raise ActionFailed(f"cannot resolve host {host[:100]}: not a valid host name") from error
     resolved = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     for address in resolved:
         target = _embedded_ipv4(address)
@@ -79,4 +81,8 @@ def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ActionFailed("url must be an absolute http(s) URL")
-    resolve_safe_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    try:
+        port = parts.port
+    except ValueError as error:  # out of range or not a number
+        raise ActionFailed("url has an invalid port") from error
+    resolve_safe_address(parts.hostname, port or (443 if parts.scheme == "https" else 80))

@@ -15,9 +15,9 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from execution_monitor.api_model import IDENTIFIER_PATTERN, ApiModel
+from execution_monitor.api_model import HTTP_URL_PATTERN, IDENTIFIER_PATTERN, ApiModel
 
 MAX_BACKOFF_SECONDS = 3600
 MAX_DELAY_SECONDS = 86400
@@ -95,7 +95,8 @@ class DelayAction(ActionBase):
 
 
 class HttpRequestParams(ApiModel):
-    url: str = Field(max_length=2048)
+    # What the validator accepts: an absolute http(s) URL, or one with {{references}} in it.
+    url: str = Field(max_length=2048, pattern=rf"{HTTP_URL_PATTERN}|\{{\{{")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     headers: dict[str, str] | None = None
     body: Any = None
@@ -129,6 +130,16 @@ class HttpRequestAction(ActionBase):
 
 
 class SendMessageParams(ApiModel):
+    # The validator's rule in the schema too, so clients (and fuzzers) know a target is required.
+    model_config = ConfigDict(
+        **ApiModel.model_config,
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("queueUrl", "topicArn")
+            ]
+        },
+    )
     queue_url: str | None = Field(default=None, max_length=2048)
     topic_arn: str | None = Field(default=None, max_length=2048)
     message: str | dict[str, Any]
