@@ -15,6 +15,9 @@ from execution_monitor.store.dynamodb import keys
 
 BATCH_SIZE = 100
 BATCHING_WINDOW_SECONDS = 1  # whole seconds: Lambda's MaximumBatchingWindowInSeconds is an integer
+# Batches of one shard processed at once, each holding whole partitions (order is kept per partition
+# key): the consumer waits on DynamoDB most of its time, so lanes multiply what a shard can carry.
+PARALLELIZATION_FACTOR = 4
 RETRY_ATTEMPTS = 10  # enough halvings for bisection to isolate one record of a batch of 100
 STARTING_POSITION = "TRIM_HORIZON"
 MAX_RECORD_AGE_HOURS = 6

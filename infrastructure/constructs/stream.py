@@ -49,6 +49,7 @@ class StreamConsumer(Construct):
             starting_position=lambda_.StartingPosition(mapping.STARTING_POSITION),
             batch_size=mapping.BATCH_SIZE,
             max_batching_window=Duration.seconds(mapping.BATCHING_WINDOW_SECONDS),
+            parallelization_factor=mapping.PARALLELIZATION_FACTOR,
             bisect_batch_on_error=True,
             report_batch_item_failures=True,
             retry_attempts=mapping.RETRY_ATTEMPTS,

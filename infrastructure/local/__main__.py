@@ -15,7 +15,7 @@ from types import FrameType
 
 import uvicorn
 
-from infrastructure.local import tokens
+from infrastructure.local import heap, tokens
 from infrastructure.local.cors import ALLOWED_ORIGINS_ENV, Cors, allowed_origins_from_env
 from infrastructure.local.gateway import Gateway
 from infrastructure.local.runtime import LocalRuntime
@@ -90,6 +90,10 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    heap.tune()  # before any thread starts: arenas are made per thread
+    # moto logs every stopped run (each cancel) as an ERROR carrying its whole parsed program,
+    # ~20 KB a time; how a run ended reaches the executions through the reconciler anyway.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
     port = int(os.environ.get("PORT") or DEFAULT_PORT)
     base_url = f"http://{HOST}:{port}"
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

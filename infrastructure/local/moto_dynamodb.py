@@ -15,6 +15,9 @@ are also kept forever. `install()` replaces, narrowly:
   other items is an IdempotentParameterMismatchException.
 - the streams backend's shard iterators expire after 15 minutes as in DynamoDB Streams
   (ExpiredIteratorException), and `StreamShard.get` reads from the oldest record still kept.
+- `StreamRecord` holds its record serialized (one bytes object), not as moto's nested dicts of
+  both images (about 16 KB each for this table's items): records wait in the shard until the
+  poller reads them, thousands of them when `make dev` is loaded.
 
 `trim_stream` drops the records a consumer has read. Locally the stream poller is the only
 consumer, so it trims behind itself; DynamoDB keeps records 24 hours whatever was read (the
@@ -27,6 +30,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import pickle
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,7 +49,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
@@ -276,6 +280,21 @@ def _shard_get(self: StreamShard, start: int, quantity: int) -> list[dict[str, A
     return list(_original_shard_get(self, max(start, self.starting_sequence_number), quantity))
 
 
+_original_stream_record_init = StreamRecord.__init__
+
+
+def _stream_record_init(self: StreamRecord, *args: Any) -> None:
+    _original_stream_record_init(self, *args)
+    # Pickled, not JSON: bytes (binary attributes) and the creation time come back as moto had them.
+    self.compact = pickle.dumps(self.record, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[attr-defined]
+    del self.record
+
+
+def _stream_record_to_json(self: StreamRecord) -> dict[str, Any]:
+    record: dict[str, Any] = pickle.loads(self.compact)  # type: ignore[attr-defined]  # noqa: S301 (ours)
+    return record
+
+
 def trim_stream(
     table_name: str, through_sequence: str, account_id: str = ACCOUNT_ID, region: str = REGION
 ) -> int:
@@ -310,6 +329,8 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (DynamoDBStreamsBackend, "__init__", _streams_init),
     (DynamoDBStreamsBackend, "get_records", _get_records),
     (StreamShard, "get", _shard_get),
+    (StreamRecord, "__init__", _stream_record_init),
+    (StreamRecord, "to_json", _stream_record_to_json),
 ]
 
 

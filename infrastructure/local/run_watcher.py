@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from execution_monitor.observability import logger
@@ -37,12 +38,26 @@ def status_change_event(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _reconcile(event: dict[str, Any]) -> Any:
+    handler = importlib.import_module(f"{RECONCILER_FUNCTION}.handler").lambda_handler
+    return handler(event, LambdaContext(RECONCILER_FUNCTION, timeout_ms=30_000))
+
+
 class RunWatcher:
-    def __init__(self, stepfunctions: Any, state_machine_arn: str, interval_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        stepfunctions: Any,
+        state_machine_arn: str,
+        interval_seconds: float = 0.5,
+        deliver: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> None:
         self.client = stepfunctions
+        self.deliver = deliver or _reconcile
         self.state_machine_arn = state_machine_arn
         self.interval = interval_seconds
         self.reported: set[str] = set()
+        self.seen: set[str] = set()  # every run listed so far
+        self.running: set[str] = set()  # runs running at the last poll
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="run-watcher", daemon=True)
 
@@ -54,19 +69,48 @@ class RunWatcher:
         self.thread.join(timeout=5)
 
     def poll_once(self) -> int:
-        handler = importlib.import_module(f"{RECONCILER_FUNCTION}.handler").lambda_handler
+        """Delivers each run that ended since the last poll; returns how many.
+
+        Two short listings, not every run ever started: the runs running now, and the runs started
+        since the last poll (newest first, up to the first page holding a run seen before). A run
+        ended when it was running at the last poll and is not now, or when it was new and ended.
+        """
+        running_now = {summary["executionArn"] for summary in self._listed(statusFilter="RUNNING")}
+        ended = [arn for arn in self.running if arn not in running_now]
+        for summary in self._started_since_last_poll():
+            if summary["status"] in ENDED:
+                ended.append(summary["executionArn"])
+            else:
+                running_now.add(summary["executionArn"])  # started after the running listing
+        self.running = running_now
         delivered = 0
+        for arn in dict.fromkeys(ended):
+            if arn in self.reported:
+                continue
+            run = self.client.describe_execution(executionArn=arn)
+            self.deliver(status_change_event(run))
+            self.reported.add(arn)
+            delivered += 1
+        return delivered
+
+    def _listed(self, **filters: str) -> Iterator[dict[str, Any]]:
+        pages = self.client.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, **filters
+        )
+        for page in pages:
+            yield from page["executions"]
+
+    def _started_since_last_poll(self) -> list[dict[str, Any]]:
+        # Runs are listed newest first: stop after the first page that holds a run seen before.
+        new: list[dict[str, Any]] = []
         pages = self.client.get_paginator("list_executions").paginate(stateMachineArn=self.state_machine_arn)
         for page in pages:
-            for summary in page["executions"]:
-                arn = summary["executionArn"]
-                if summary["status"] not in ENDED or arn in self.reported:
-                    continue
-                run = self.client.describe_execution(executionArn=arn)
-                handler(status_change_event(run), LambdaContext(RECONCILER_FUNCTION, timeout_ms=30_000))
-                self.reported.add(arn)
-                delivered += 1
-        return delivered
+            unseen = [summary for summary in page["executions"] if summary["executionArn"] not in self.seen]
+            new.extend(unseen)
+            self.seen.update(summary["executionArn"] for summary in unseen)
+            if len(unseen) < len(page["executions"]):
+                break
+        return new
 
     def _loop(self) -> None:
         while not self.stopping.wait(self.interval):

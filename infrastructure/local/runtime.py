@@ -12,7 +12,15 @@ from collections.abc import Callable
 
 import boto3
 
-from infrastructure.local import moto_dynamodb, moto_stepfunctions, moto_tracking, seed, tokens
+from infrastructure.local import (
+    lambda_isolation,
+    moto_dynamodb,
+    moto_responses,
+    moto_stepfunctions,
+    moto_tracking,
+    seed,
+    tokens,
+)
 from infrastructure.local.aws import TABLE_NAME, Moto, configure_environment, start_moto
 from infrastructure.local.engine import provision_engine
 from infrastructure.local.events import LambdaContext
@@ -53,6 +61,8 @@ class LocalRuntime:
         self.on_stop(serialize_dynamodb())
         self.on_stop(moto_dynamodb.install())  # before the first request makes moto's backends
         self.on_stop(moto_tracking.install())
+        self.on_stop(moto_responses.install())
+        self.on_stop(lambda_isolation.install())  # handlers run in-process, on worker threads
         self.on_stop(moto_stepfunctions.install())
         self.on_stop(self.moto.stop)
         # Before anything creates a boto3 client or reads settings: both are cached per process.

@@ -11,6 +11,8 @@ destination:
   retried `max_retry_attempts` times, then its batch info goes to the on-failure destination (the
   local DLQ) and the shard moves on. Everything else in the batch is processed: nothing is lost.
 - A function that raises fails the whole batch (Lambda's function error).
+- With a parallelization factor N, what is due is split into up to N lanes by partition key and
+  the lanes are delivered at the same time, each in order: records of one partition stay in order.
 
 moto's own event source mapping is not used: it calls the function synchronously inside
 `put_item`, ignores filters and batch size, and drops failures.
@@ -26,7 +28,8 @@ import logging
 import threading
 import time
 import uuid
-from collections import deque
+import zlib
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +54,7 @@ class MappingSettings:
 
     batch_size: int = 100
     max_batching_window_seconds: float = 0.5
+    parallelization_factor: int = 1
     retry_attempts: int = 3
     bisect_batch_on_error: bool = True
     starting_position: str = "TRIM_HORIZON"
@@ -64,6 +68,7 @@ class MappingSettings:
 STREAM_MAPPING = MappingSettings(
     batch_size=mapping.BATCH_SIZE,
     max_batching_window_seconds=mapping.BATCHING_WINDOW_SECONDS,
+    parallelization_factor=mapping.PARALLELIZATION_FACTOR,
     retry_attempts=mapping.RETRY_ATTEMPTS,
     starting_position=mapping.STARTING_POSITION,
 )
@@ -147,6 +152,8 @@ class StreamPoller:
         self.region = region
         self.on_checkpoint = on_checkpoint
         self.counters = PollerCounters()
+        self._counting = threading.Lock()  # lanes count from their own threads
+        self._hash_key: str | None = None
         self._shards: dict[str, _Shard] = {}
         self._shards_refreshed_at = float("-inf")
         self._stop = threading.Event()
@@ -224,6 +231,10 @@ class StreamPoller:
             return
         self._shards_refreshed_at = now
         description = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        self._hash_key = next(
+            (key["AttributeName"] for key in description.get("KeySchema", []) if key["KeyType"] == "HASH"),
+            None,
+        )
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
             if shard_id in self._shards:
@@ -234,11 +245,11 @@ class StreamPoller:
             self._shards[shard_id] = _Shard(shard_id, iterator)
 
     def _read(self, shard: _Shard) -> int:
-        if shard.closed or shard.iterator is None or len(shard.buffer) >= self.settings.batch_size:
+        if shard.closed or shard.iterator is None or len(shard.buffer) >= self._capacity:
             return 0
         try:
             page = self.client.get_records(
-                ShardIterator=shard.iterator, Limit=min(1000, self.settings.batch_size - len(shard.buffer))
+                ShardIterator=shard.iterator, Limit=min(1000, self._capacity - len(shard.buffer))
             )
         except self.client.exceptions.ExpiredIteratorException:
             shard.iterator = self._iterator_after(shard)
@@ -270,16 +281,52 @@ class StreamPoller:
             request.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=shard.last_sequence)
         return str(self.client.get_shard_iterator(**request)["ShardIterator"])
 
+    @property
+    def _capacity(self) -> int:
+        """Records one round delivers at most: a full batch per lane."""
+        return self.settings.batch_size * self.settings.parallelization_factor
+
     def _deliver_due(self, shard: _Shard, *, flush: bool) -> None:
-        size = self.settings.batch_size
-        while len(shard.buffer) >= size:
-            batch, shard.buffer = shard.buffer[:size], shard.buffer[size:]
-            shard.first_buffered_at = time.monotonic()
-            self.deliver(shard.shard_id, batch)
         window_over = time.monotonic() - shard.first_buffered_at >= self.settings.max_batching_window_seconds
-        if shard.buffer and (flush or window_over):
-            batch, shard.buffer = shard.buffer, []
-            self.deliver(shard.shard_id, batch)
+        while len(shard.buffer) >= self.settings.batch_size or (shard.buffer and (flush or window_over)):
+            due, shard.buffer = shard.buffer[: self._capacity], shard.buffer[self._capacity :]
+            shard.first_buffered_at = time.monotonic()
+            self._deliver_in_lanes(shard.shard_id, due)
+
+    def _deliver_in_lanes(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        """Splits `records` by partition key into up to N lanes, each delivered in order, all at once."""
+        lanes: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+        for record in records:
+            lanes[self._lane(record)].append(record)
+        size = self.settings.batch_size
+        batches_per_lane = [
+            [lane[start : start + size] for start in range(0, len(lane), size)] for lane in lanes.values()
+        ]
+        if len(batches_per_lane) == 1:
+            self._deliver_batches(shard_id, batches_per_lane[0])
+            return
+        # Daemon threads, not a pool: a lane stuck in an invocation must not hold up the process exit.
+        lanes_running = [
+            threading.Thread(
+                target=self._deliver_batches, args=(shard_id, batches), name="stream-lane", daemon=True
+            )
+            for batches in batches_per_lane
+        ]
+        for lane in lanes_running:
+            lane.start()
+        for lane in lanes_running:
+            lane.join()
+
+    def _deliver_batches(self, shard_id: str, batches: list[list[dict[str, Any]]]) -> None:
+        for batch in batches:
+            self.deliver(shard_id, batch)
+
+    def _lane(self, record: dict[str, Any]) -> int:
+        factor = self.settings.parallelization_factor
+        if factor == 1 or self._hash_key is None:
+            return 0
+        partition = record["dynamodb"].get("Keys", {}).get(self._hash_key)
+        return zlib.crc32(json.dumps(partition, sort_keys=True).encode()) % factor
 
     # -- delivery with partial failures, bisection, retries and the DLQ --------------------------
 
@@ -304,7 +351,8 @@ class StreamPoller:
 
     def _invoke(self, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
         """(index of the first record to retry, or None when all succeeded; was it a function error)."""
-        self.counters.invocations += 1
+        with self._counting:
+            self.counters.invocations += 1
         try:
             response = self.invoke({"Records": batch})
         except Exception:
@@ -312,21 +360,24 @@ class StreamPoller:
             return 0, True
         failures = (response or {}).get("batchItemFailures") if isinstance(response, dict) else None
         if not failures:
-            self.counters.records_delivered += len(batch)
+            with self._counting:
+                self.counters.records_delivered += len(batch)
             return None, False
         positions = {record["dynamodb"]["SequenceNumber"]: index for index, record in enumerate(batch)}
         identifiers = [failure.get("itemIdentifier") for failure in failures]
         if any(identifier not in positions for identifier in identifiers):
             return 0, False  # an unknown or empty identifier: Lambda treats the batch as failed
         first = min(positions[identifier] for identifier in identifiers)
-        self.counters.records_delivered += first
+        with self._counting:
+            self.counters.records_delivered += first
         return first, False
 
     def _park(
         self, shard_id: str, records: list[dict[str, Any]], invocations: int, function_error: bool
     ) -> None:
-        self.counters.records_parked += len(records)
-        self.counters.batches_parked += 1
+        with self._counting:
+            self.counters.records_parked += len(records)
+            self.counters.batches_parked += 1
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         failure = {
             "requestContext": {

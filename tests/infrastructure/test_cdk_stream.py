@@ -32,6 +32,7 @@ def test_process_stream_reads_the_tables_stream_in_batches_with_partial_failures
     }
     assert mapping["FunctionName"] == {"Ref": synthesized.logical_id(stack.stream_consumer.function.function)}
     assert mapping["BatchSize"] == stream_mapping.BATCH_SIZE
+    assert mapping["ParallelizationFactor"] == stream_mapping.PARALLELIZATION_FACTOR > 1
     assert mapping["StartingPosition"] == stream_mapping.STARTING_POSITION
     assert mapping["MaximumBatchingWindowInSeconds"] >= 1
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

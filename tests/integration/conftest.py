@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from execution_monitor.store.dynamodb import DynamoStore
+from infrastructure.local import lambda_isolation
 from infrastructure.local.moto_threads import serialize_dynamodb
 from infrastructure.table import create_table_request
 
@@ -21,9 +22,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TABLE_NAME", TABLE)
     # The engine's threads, pollers and concurrent calls share moto, which is not thread-safe.
     restore = serialize_dynamodb()
+    isolation = lambda_isolation.install()  # tests call handlers from several threads at once
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         boto3.client("dynamodb").create_table(**create_table_request(TABLE))
         yield
+    isolation()
     restore()
 
 

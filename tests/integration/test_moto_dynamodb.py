@@ -16,6 +16,7 @@ from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from infrastructure.local import moto_dynamodb, moto_tracking
 from infrastructure.local.aws import ACCOUNT_ID
 from infrastructure.local.stream_poller import MappingSettings, StreamPoller, read_stream
+from infrastructure.table import create_table_request
 from tests.integration.conftest import TABLE
 
 EXISTS = "attribute_exists(pk)"
@@ -272,3 +273,65 @@ def test_given_tracking_is_off_then_moto_keeps_no_reference_to_stream_records_or
 
     assert len(records) == 50
     assert tracked_after == tracked_before
+
+
+RICH = {
+    "text": {"S": "ünïcode"},
+    "number": {"N": "-1.5"},
+    "blob": {"B": b"\x00\xff"},
+    "blobs": {"BS": [b"\x01"]},
+    "numbers": {"NS": ["1", "2"]},
+    "map": {"M": {"list": {"L": [{"NULL": True}, {"BOOL": True}, {"M": {"deep": {"S": "x"}}}]}}},
+}
+
+
+def stream_images(client: Any) -> list[tuple[str, Any, Any, Any]]:
+    """Each record's kind, keys and images as botocore parses them."""
+    arn = stream_arn(client)
+    streams = boto3.client("dynamodbstreams")
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    return [
+        (
+            record["eventName"],
+            record["dynamodb"]["Keys"],
+            record["dynamodb"].get("OldImage"),
+            record["dynamodb"].get("NewImage"),
+        )
+        for record in records
+    ]
+
+
+def write_rich_items(client: Any) -> None:
+    client.put_item(TableName=TABLE, Item={**key("r"), **RICH})
+    client.update_item(
+        TableName=TABLE,
+        Key=key("r"),
+        UpdateExpression="SET #t = :t",
+        ExpressionAttributeNames={"#t": "text"},
+        ExpressionAttributeValues={":t": {"S": "changed"}},
+    )
+    client.delete_item(TableName=TABLE, Key=key("r"))
+
+
+def test_given_stream_records_kept_serialized_then_reads_give_what_moto_records_give(aws: None) -> None:
+    # Given inserts, a change and a removal of an item of every attribute type, read by plain moto
+    plain = boto3.client("dynamodb")
+    write_rich_items(plain)
+    expected = stream_images(plain)
+    plain.delete_table(TableName=TABLE)
+    plain.get_waiter("table_not_exists").wait(TableName=TABLE)
+    plain.create_table(**create_table_request(TABLE))
+    # When the same writes are recorded with the patch, which keeps each record serialized
+    restore = moto_dynamodb.install()
+    try:
+        write_rich_items(plain)
+        compact = live_shard().items[0]
+        got = stream_images(plain)
+    finally:
+        restore()
+    # Then the records read are the same, binary values included, and held as one bytes object
+    assert [kind for kind, *_ in got] == ["INSERT", "MODIFY", "REMOVE"]
+    assert got == expected
+    assert isinstance(compact.compact, bytes)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,111 @@ def test_given_the_sample_stream_event_when_filtered_then_steps_and_headers_pass
     }
     step = completed_step_from_image(image)
     assert step is not None and (step.action_id, step.attempt, step.wall_ms) == ("fetch", 1, 1900)
+
+
+class ScriptedStream:
+    """A DynamoDB Streams client over one shard holding `records` (hash key `pk`)."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+
+    def describe_stream(self, StreamArn: str) -> dict[str, Any]:
+        schema = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+        return {"StreamDescription": {"KeySchema": schema, "Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, **request: Any) -> dict[str, Any]:
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        start = int(ShardIterator)
+        return {"Records": self.records[start : start + Limit], "NextShardIterator": str(start + Limit)}
+
+
+def partition_records(partitions: list[str], per_partition: int) -> list[dict[str, Any]]:
+    """Records of several partitions interleaved, as a table's stream mixes them."""
+    interleaved = [(partition, number) for number in range(per_partition) for partition in partitions]
+    return [
+        {
+            "eventID": f"{partition}-{number}",
+            "eventName": "MODIFY",
+            "dynamodb": {
+                "Keys": {"pk": {"S": partition}, "sk": {"S": str(number)}},
+                "SequenceNumber": str(1000 + position),
+            },
+        }
+        for position, (partition, number) in enumerate(interleaved)
+    ]
+
+
+class Overlapping:
+    """Answers each batch once a second batch is in flight too (or gives up after `patience`)."""
+
+    def __init__(self, patience: float = 10.0) -> None:
+        self.condition = threading.Condition()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.patience = patience
+        self.delivered: list[str] = []
+
+    @property
+    def overlapped(self) -> bool:
+        return self.most_in_flight > 1
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.condition:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.condition.notify_all()
+            self.condition.wait_for(lambda: self.overlapped, self.patience)
+            self.delivered.extend(record["eventID"] for record in event["Records"])
+        with self.condition:
+            self.in_flight -= 1
+        return {"batchItemFailures": []}
+
+
+def test_given_lanes_when_partitions_are_due_then_lanes_run_at_once_each_in_order() -> None:
+    # Given eight partitions' records interleaved in one shard, and four lanes
+    partitions = [f"EXEC#{index}" for index in range(8)]
+    function = Overlapping()
+    poller = StreamPoller(
+        ScriptedStream(partition_records(partitions, per_partition=5)),
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x",
+        function,
+        settings=MappingSettings(
+            parallelization_factor=4, max_batching_window_seconds=0, poll_interval_seconds=0
+        ),
+    )
+    # When the poller delivers them
+    poller.poll_until_idle(max_rounds=5)
+    # Then batches were in flight at the same time, every record was delivered once,
+    # and each partition's records arrived in their stream order
+    assert function.overlapped
+    assert sorted(function.delivered) == sorted(f"{p}-{n}" for p in partitions for n in range(5))
+    for partition in partitions:
+        mine = [event_id for event_id in function.delivered if event_id.startswith(f"{partition}-")]
+        assert mine == [f"{partition}-{number}" for number in range(5)]
+
+
+def test_given_one_partition_when_more_than_a_batch_is_due_then_batches_follow_each_other_in_order() -> None:
+    # Given 250 records of one partition, four lanes and batches of 100
+    calls: list[list[str]] = []
+
+    def function(event: dict[str, Any]) -> dict[str, Any]:
+        calls.append([record["eventID"] for record in event["Records"]])
+        return {"batchItemFailures": []}
+
+    poller = StreamPoller(
+        ScriptedStream(partition_records(["EXEC#1"], per_partition=250)),
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x",
+        function,
+        settings=MappingSettings(
+            parallelization_factor=4, max_batching_window_seconds=0, poll_interval_seconds=0
+        ),
+    )
+    # When the poller delivers them
+    poller.poll_until_idle(max_rounds=10)
+    # Then they go as full batches, one after the other, in stream order
+    assert [len(batch) for batch in calls] == [100, 100, 50]
+    assert [event_id for batch in calls for event_id in batch] == [
+        f"EXEC#1-{number}" for number in range(250)
+    ]

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from execution_monitor import clock, observability
 from execution_monitor import metric_names as names
 from execution_monitor.domain import events
-from execution_monitor.domain.events import EventKind, EventRef, RecordedEvent
+from execution_monitor.domain.events import Delivery, EventKind, EventRef, RecordedEvent
 from execution_monitor.domain.execution import ExecutionState
 from execution_monitor.domain.workflow import LastExecution, Workflow
 from execution_monitor.notifications import event_payload
@@ -123,11 +123,18 @@ class StreamConsumer:
         """Records and publishes each event not published yet; returns those recorded just now."""
         recorded_now = []
         for ref in refs:
-            recorded = self.events.get_event(ref)
-            if recorded is None:
-                if not self.events.record_event(ref, self._payload(ref), self._webhook_urls(ref)):
-                    continue  # recorded concurrently by another consumer, which publishes it
+            # Recording first: a new event (the usual case) costs no read of its own record.
+            payload, webhook_urls = self._payload(ref), self._webhook_urls(ref)
+            recorded: RecordedEvent | None
+            if self.events.record_event(ref, payload, webhook_urls):
                 recorded_now.append(ref)
+                recorded = RecordedEvent(
+                    ref,
+                    payload,
+                    published=False,
+                    deliveries=tuple(Delivery(url, "pending") for url in webhook_urls),
+                )
+            else:  # recorded before (a replayed record): publish it only if that did not happen
                 recorded = self.events.get_event(ref)
             if recorded is not None and not recorded.published:
                 self.publisher.publish(recorded)

@@ -178,18 +178,18 @@ class Update:
             clauses.append("SET " + ", ".join(sets))
         if removes:
             clauses.append("REMOVE " + ", ".join(removes))
-        request: dict[str, Any] = {
-            "TableName": table,
-            "Key": key_attrs(self.key),
-            "UpdateExpression": " ".join(clauses),
-        }
+        request: dict[str, Any] = {"TableName": table, "Key": key_attrs(self.key)}
+        if clauses:
+            request["UpdateExpression"] = " ".join(clauses)
         if self.condition is not None:
             request["ConditionExpression"] = self.condition.render(aliases)
         return aliases.into(request)
 
     @property
     def transact_kind(self) -> str:
-        return "Update"
+        # Nothing to change (a step already as the transition wants it): only its condition counts.
+        # DynamoDB refuses an empty UpdateExpression.
+        return "Update" if self.changes else "ConditionCheck"
 
 
 @dataclass(frozen=True)
