@@ -47,6 +47,10 @@ class _PerThread:
 class _PerThreadContext(_PerThread):
     """resolver.context: a dict per resolver and thread (Powertools expects one to exist)."""
 
+    def __set__(self, obj: object, value: Any) -> None:
+        super().__set__(obj, value)
+        vars(obj)[self.name] = value  # what a resolver made now still has once the patch is removed
+
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self

@@ -291,7 +291,10 @@ def _stream_record_init(self: StreamRecord, *args: Any) -> None:
 
 
 def _stream_record_to_json(self: StreamRecord) -> dict[str, Any]:
-    record: dict[str, Any] = pickle.loads(self.compact)  # type: ignore[attr-defined]  # noqa: S301 (ours)
+    compact = getattr(self, "compact", None)
+    if compact is None:  # recorded before the patch was installed
+        return dict(self.record)
+    record: dict[str, Any] = pickle.loads(compact)  # noqa: S301 (written by this process, above)
     return record
 
 

@@ -67,7 +67,10 @@ def _wire_value(value: object) -> str | int | float:
 
 def execute_result(self: ActionResult, context: ActionContext) -> Any:
     if _written_directly(self.result, context):
-        return 200, {"Content-Type": CONTENT_TYPE}, json.dumps(self.result, default=_wire_value)
+        try:
+            return 200, {"Content-Type": CONTENT_TYPE}, json.dumps(self.result, default=_wire_value)
+        except TypeError:
+            pass  # a value this encoding does not know: the shape walk knows it
     return _original_execute_result(self, context)
 
 

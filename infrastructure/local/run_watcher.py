@@ -55,9 +55,9 @@ class RunWatcher:
         self.deliver = deliver or _reconcile
         self.state_machine_arn = state_machine_arn
         self.interval = interval_seconds
-        self.reported: set[str] = set()
         self.seen: set[str] = set()  # every run listed so far
         self.running: set[str] = set()  # runs running at the last poll
+        self.pending: set[str] = set()  # runs that ended and are not delivered yet
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="run-watcher", daemon=True)
 
@@ -74,22 +74,25 @@ class RunWatcher:
         Two short listings, not every run ever started: the runs running now, and the runs started
         since the last poll (newest first, up to the first page holding a run seen before). A run
         ended when it was running at the last poll and is not now, or when it was new and ended.
+        What is learnt is kept only once both listings succeeded, and an ended run stays pending
+        until its delivery succeeded: a failure is retried at the next poll, as a re-listing would.
         """
         running_now = {summary["executionArn"] for summary in self._listed(statusFilter="RUNNING")}
-        ended = [arn for arn in self.running if arn not in running_now]
-        for summary in self._started_since_last_poll():
+        new = self._started_since_last_poll()
+        self.pending.update(arn for arn in self.running if arn not in running_now)
+        for summary in new:
+            arn = summary["executionArn"]
             if summary["status"] in ENDED:
-                ended.append(summary["executionArn"])
+                self.pending.add(arn)
             else:
-                running_now.add(summary["executionArn"])  # started after the running listing
+                running_now.add(arn)  # started after the running listing
+        self.seen.update(summary["executionArn"] for summary in new)
         self.running = running_now
         delivered = 0
-        for arn in dict.fromkeys(ended):
-            if arn in self.reported:
-                continue
+        for arn in sorted(self.pending):
             run = self.client.describe_execution(executionArn=arn)
             self.deliver(status_change_event(run))
-            self.reported.add(arn)
+            self.pending.discard(arn)
             delivered += 1
         return delivered
 
@@ -107,7 +110,6 @@ class RunWatcher:
         for page in pages:
             unseen = [summary for summary in page["executions"] if summary["executionArn"] not in self.seen]
             new.extend(unseen)
-            self.seen.update(summary["executionArn"] for summary in unseen)
             if len(unseen) < len(page["executions"]):
                 break
         return new

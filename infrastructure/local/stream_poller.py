@@ -119,6 +119,12 @@ class _Shard:
     closed: bool = False
 
 
+@dataclass(frozen=True)
+class _LaneOutcome:
+    undelivered: list[dict[str, Any]]
+    error: Exception
+
+
 @dataclass
 class PollerCounters:
     invocations: int = 0
@@ -291,35 +297,53 @@ class StreamPoller:
         while len(shard.buffer) >= self.settings.batch_size or (shard.buffer and (flush or window_over)):
             due, shard.buffer = shard.buffer[: self._capacity], shard.buffer[self._capacity :]
             shard.first_buffered_at = time.monotonic()
-            self._deliver_in_lanes(shard.shard_id, due)
+            self._deliver_in_lanes(shard, due)
 
-    def _deliver_in_lanes(self, shard_id: str, records: list[dict[str, Any]]) -> None:
-        """Splits `records` by partition key into up to N lanes, each delivered in order, all at once."""
+    def _deliver_in_lanes(self, shard: _Shard, records: list[dict[str, Any]]) -> None:
+        """Splits `records` by partition key into up to N lanes, each delivered in order, all at once.
+
+        A lane that raises (the failure destination could not be reached, say) stops there; what it
+        had not delivered goes back to the front of the buffer, and the error is raised here.
+        """
         lanes: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
         for record in records:
             lanes[self._lane(record)].append(record)
-        size = self.settings.batch_size
-        batches_per_lane = [
-            [lane[start : start + size] for start in range(0, len(lane), size)] for lane in lanes.values()
-        ]
-        if len(batches_per_lane) == 1:
-            self._deliver_batches(shard_id, batches_per_lane[0])
-            return
-        # Daemon threads, not a pool: a lane stuck in an invocation must not hold up the process exit.
+        outcomes: list[_LaneOutcome] = []
         lanes_running = [
+            # Daemon threads, not a pool: a lane stuck in an invocation must not hold up the exit.
             threading.Thread(
-                target=self._deliver_batches, args=(shard_id, batches), name="stream-lane", daemon=True
+                target=self._deliver_lane,
+                args=(shard.shard_id, lane, outcomes),
+                name="stream-lane",
+                daemon=True,
             )
-            for batches in batches_per_lane
+            for lane in lanes.values()
         ]
-        for lane in lanes_running:
-            lane.start()
-        for lane in lanes_running:
-            lane.join()
+        if len(lanes_running) == 1:
+            lanes_running[0].run()
+        else:
+            for lane in lanes_running:
+                lane.start()
+            for lane in lanes_running:
+                lane.join()
+        if outcomes:
+            undelivered = sorted(
+                (record for outcome in outcomes for record in outcome.undelivered),
+                key=lambda record: int(record["dynamodb"]["SequenceNumber"]),
+            )
+            shard.buffer = undelivered + shard.buffer
+            raise outcomes[0].error
 
-    def _deliver_batches(self, shard_id: str, batches: list[list[dict[str, Any]]]) -> None:
-        for batch in batches:
-            self.deliver(shard_id, batch)
+    def _deliver_lane(
+        self, shard_id: str, records: list[dict[str, Any]], outcomes: list[_LaneOutcome]
+    ) -> None:
+        size = self.settings.batch_size
+        for start in range(0, len(records), size):
+            try:
+                self.deliver(shard_id, records[start : start + size])
+            except Exception as error:
+                outcomes.append(_LaneOutcome(records[start:], error))  # list.append is atomic
+                return
 
     def _lane(self, record: dict[str, Any]) -> int:
         factor = self.settings.parallelization_factor

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from infrastructure.local import lambda_isolation
 from tests.helpers import LambdaContext
@@ -77,3 +78,20 @@ def test_given_two_requests_at_once_then_each_invocation_sees_only_its_own_reque
         '{"param":"a","path":"/items/a","context":"a"}',
         '{"param":"b","path":"/items/b","context":"b"}',
     ]
+
+
+def test_given_a_resolver_made_while_isolated_when_the_patch_is_removed_then_it_still_resolves() -> None:
+    # Given a resolver (with a router included) created while the patch is installed
+    restore = lambda_isolation.install()
+    app = APIGatewayRestResolver(enable_validation=True)
+    router = Router()
+
+    @router.get("/items/<item_id>")
+    def item(item_id: str) -> dict[str, str]:
+        return {"param": item_id}
+
+    app.include_router(router)
+    # When the patch is removed
+    restore()
+    # Then the resolver answers as Powertools alone would
+    assert app.resolve(event("a"), CONTEXT)["body"] == '{"param":"a"}'

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from infrastructure.local.run_watcher import RunWatcher
 
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:engine"
@@ -73,3 +75,24 @@ def test_given_many_runs_reported_already_then_a_poll_lists_only_the_newest_page
     # Then it read one page of running runs and one page of newest runs, not all five pages
     assert delivered[-1] == "new"
     assert stepfunctions.pages_listed == 2
+
+
+def test_given_a_delivery_fails_then_the_run_is_delivered_at_the_next_poll() -> None:
+    # Given a run that ended, and a reconciler that fails once
+    stepfunctions, delivered = ScriptedStepFunctions(), list[str]()
+    failures = [RuntimeError("the reconciler is down")]
+
+    def deliver(event: dict[str, Any]) -> None:
+        if failures:
+            raise failures.pop()
+        delivered.append(event["detail"]["name"])
+
+    watch = RunWatcher(stepfunctions, MACHINE, deliver=deliver)
+    stepfunctions.start("quick", status="SUCCEEDED")
+    # When the watcher polls, fails to deliver, and polls again
+    with pytest.raises(RuntimeError):
+        watch.poll_once()
+    counts = [watch.poll_once(), watch.poll_once()]
+    # Then the run is delivered at the next poll, once
+    assert counts == [1, 0]
+    assert delivered == ["quick"]

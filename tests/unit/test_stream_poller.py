@@ -224,3 +224,40 @@ def test_given_one_partition_when_more_than_a_batch_is_due_then_batches_follow_e
     assert [event_id for batch in calls for event_id in batch] == [
         f"EXEC#1-{number}" for number in range(250)
     ]
+
+
+def test_given_the_failure_destination_fails_once_then_the_lanes_undelivered_records_are_not_lost() -> None:
+    # Given four lanes, one poison record, and a failure destination that is down once
+    partitions = [f"EXEC#{index}" for index in range(8)]
+    stream = partition_records(partitions, per_partition=3)
+    poison = stream[5]["dynamodb"]["SequenceNumber"]
+    function = ScriptedFunction({poison})
+    parked: list[list[str]] = []
+    outages = [ConnectionError("the queue is unreachable")]
+
+    def park(failure: dict[str, Any], batch: list[dict[str, Any]]) -> None:
+        if outages:
+            raise outages.pop()
+        parked.append([record["dynamodb"]["SequenceNumber"] for record in batch])
+
+    poller = StreamPoller(
+        ScriptedStream(stream),
+        "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x",
+        function,
+        settings=MappingSettings(
+            parallelization_factor=4,
+            max_batching_window_seconds=0,
+            poll_interval_seconds=0,
+            retry_attempts=0,
+            retry_delay_seconds=0,
+        ),
+        on_failure=park,
+    )
+    # When a round fails on the destination, and the poller goes on
+    with pytest.raises(ConnectionError):
+        poller.poll_once(flush=True)
+    poller.poll_until_idle(max_rounds=5)
+    # Then every other record was delivered, and the poison one parked, once
+    others = {record["dynamodb"]["SequenceNumber"] for record in stream} - {poison}
+    assert others <= set(function.succeeded)
+    assert parked == [[poison]]

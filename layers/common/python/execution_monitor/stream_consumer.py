@@ -120,7 +120,11 @@ class StreamConsumer:
         self.workflows.record_last_execution(after.workspace_id, after.workflow_id, last)
 
     def _notify(self, refs: list[EventRef]) -> list[EventRef]:
-        """Records and publishes each event not published yet; returns those recorded just now."""
+        """Records and publishes each event not published yet; returns those recorded just now.
+
+        Recorded once, published at least once: a replay of a record published already publishes
+        nothing, but two consumers of the same record at the same moment (a redrive overlapping the
+        mapping) may both publish; receivers deduplicate on the event id."""
         recorded_now = []
         for ref in refs:
             # Recording first: a new event (the usual case) costs no read of its own record.

@@ -69,6 +69,12 @@ class Writer:
         return True
 
     def _send(self, writes: Sequence[Write], write_id: str) -> None:
+        # An update with nothing to change and nothing to check is no write at all.
+        writes = [
+            write
+            for write in writes
+            if not (isinstance(write, Update) and not write.changes and write.condition is None)
+        ]
         if len(writes) == 1:
             write = writes[0]
             if isinstance(write, Put):
