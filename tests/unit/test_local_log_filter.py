@@ -19,7 +19,8 @@ def test_a_stopped_runs_dump_is_dropped_and_other_errors_are_kept() -> None:
         ),
         record(
             "moto.stepfunctions.parser.asl.component.program.program",
-            "Stepfunctions computation ended with exception 'AttributeError('str' object has no attribute 'get')'.",
+            "Stepfunctions computation ended with exception "
+            "'AttributeError('str' object has no attribute 'get')'.",
         ),
     ]
     kept = [
