@@ -15,6 +15,7 @@ import boto3
 from infrastructure.local import (
     lambda_isolation,
     moto_dynamodb,
+    moto_query,
     moto_responses,
     moto_stepfunctions,
     moto_tracking,
@@ -62,6 +63,7 @@ class LocalRuntime:
         self.on_stop(moto_dynamodb.install())  # before the first request makes moto's backends
         self.on_stop(moto_tracking.install())
         self.on_stop(moto_responses.install())
+        self.on_stop(moto_query.install())
         self.on_stop(lambda_isolation.install())  # handlers run in-process, on worker threads
         self.on_stop(moto_stepfunctions.install())
         self.on_stop(self.moto.stop)
