@@ -309,19 +309,19 @@ class StreamPoller:
         for record in records:
             lanes[self._lane(record)].append(record)
         outcomes: list[_LaneOutcome] = []
-        lanes_running = [
-            # Daemon threads, not a pool: a lane stuck in an invocation must not hold up the exit.
-            threading.Thread(
-                target=self._deliver_lane,
-                args=(shard.shard_id, lane, outcomes),
-                name="stream-lane",
-                daemon=True,
-            )
-            for lane in lanes.values()
-        ]
-        if len(lanes_running) == 1:
-            lanes_running[0].run()
+        if len(lanes) == 1:
+            self._deliver_lane(shard.shard_id, records, outcomes)
         else:
+            lanes_running = [
+                # Daemon threads, not a pool: a lane stuck in an invocation must not hold up the exit.
+                threading.Thread(
+                    target=self._deliver_lane,
+                    args=(shard.shard_id, lane, outcomes),
+                    name="stream-lane",
+                    daemon=True,
+                )
+                for lane in lanes.values()
+            ]
             for lane in lanes_running:
                 lane.start()
             for lane in lanes_running:
